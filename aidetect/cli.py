@@ -1,0 +1,359 @@
+"""The ``aidetect`` command line: serve, predict, models, evaluate (and train, ensemble, corpus).
+
+A thin layer over the core library; heavy imports (TensorFlow) happen only in the
+commands that need them, so ``aidetect --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from aidetect import __version__
+from aidetect.settings import Settings
+
+NO_MODEL_HELP = """\
+No model is installed in {models_dir}.
+
+The service needs at least one model artifact (models/<name>/metadata.json). Either:
+  - train one:   aidetect train --data PATH/TO/CIFAKE --arch cnn --output {models_dir}/my-cnn
+  - import the seed project's Keras file:
+                 aidetect models import-legacy PATH/TO/my_model.keras --name seed-cifake-cnn
+  - or point AIDETECT_MODELS_DIR at a folder of models.
+"""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "models_dir", None):
+        overrides["models_dir"] = args.models_dir
+    return Settings(**overrides)
+
+
+def _detector(args: argparse.Namespace, settings: Settings):
+    from aidetect.imaging import Limits
+    from aidetect.inference import Detector
+    from aidetect.registry import registry_for
+
+    registry, name = registry_for(getattr(args, "model", None), settings.models_dir)
+    if not registry.names():
+        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
+        raise SystemExit(2)
+    detector = Detector(
+        registry,
+        limits=Limits(settings.max_bytes, settings.max_pixels),
+        default_model=name or settings.default_model,
+        threshold_override=settings.threshold,
+        provenance=settings.provenance and not getattr(args, "no_provenance", False),
+    )
+    return detector, name
+
+
+# --- serve ------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from aidetect.registry import Registry
+
+    registry = Registry(settings.models_dir)
+    if not registry.names():
+        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
+        return 2
+    for n in registry.names():  # fail now, with the reason, rather than serve a broken model
+        registry.verify(n)
+    # Uvicorn workers import the app afresh: hand them the settings through the environment.
+    env = {
+        "AIDETECT_MODELS_DIR": str(settings.models_dir),
+        "AIDETECT_HOST": args.host or settings.host,
+        "AIDETECT_PORT": str(args.port or settings.port),
+    }
+    os.environ.update(env)
+    import uvicorn
+
+    host, port = env["AIDETECT_HOST"], int(env["AIDETECT_PORT"])
+    workers = args.workers or settings.workers
+    print(f"aidetect {__version__}: serving {registry.root} on http://{host}:{port}", flush=True)
+    uvicorn.run(
+        "backend.app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,  # paths only would be harmless, but keep logs free of client data
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+# --- predict ----------------------------------------------------------------------------------
+def iter_images(paths: list[str]) -> Iterator[Path]:
+    from aidetect.imaging import IMAGE_SUFFIXES
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                for f in sorted(files):
+                    if Path(f).suffix.lower() in IMAGE_SUFFIXES:
+                        yield Path(root) / f
+        else:
+            yield p
+
+
+CSV_FIELDS = [
+    "path",
+    "ok",
+    "verdict",
+    "ai_probability",
+    "model",
+    "width",
+    "height",
+    "format",
+    "evidence",
+    "error_code",
+    "error",
+]
+
+
+def _row(path: Path, res) -> dict:
+    from aidetect.errors import AIDetectError
+
+    if isinstance(res, AIDetectError):
+        return {"path": str(path), "ok": False, "error": {"code": res.code, "detail": res.detail}}
+    return {"path": str(path), "ok": True, **res.model_dump(mode="json", exclude={"heatmap"})}
+
+
+def _csv_row(row: dict) -> dict:
+    if not row["ok"]:
+        return {
+            "path": row["path"],
+            "ok": False,
+            "error_code": row["error"]["code"],
+            "error": row["error"]["detail"],
+        }
+    return {
+        "path": row["path"],
+        "ok": True,
+        "verdict": row["verdict"],
+        "ai_probability": f"{row['ai_probability']:.6f}",
+        "model": row["model"]["name"],
+        "width": row["image"]["width"],
+        "height": row["image"]["height"],
+        "format": row["image"]["format"],
+        "evidence": "; ".join(
+            f"{e['kind']}:{e['signal']}/{e['strength']}" for e in row["evidence"]
+        ),
+    }
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    detector, name = _detector(args, settings)
+    if args.output:
+        with open(args.output, "w", newline="") as out:
+            return _predict(args, settings, detector, name, out)
+    return _predict(args, settings, detector, name, sys.stdout)
+
+
+def _predict(args, settings, detector, name, out) -> int:
+    from aidetect.errors import AIDetectError
+    from aidetect.imaging import read_file_limited
+
+    writer = None
+    if args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+    n_ok = n_err = 0
+
+    def emit(path: Path, res) -> None:
+        nonlocal n_ok, n_err
+        row = _row(path, res)
+        n_ok, n_err = n_ok + row["ok"], n_err + (not row["ok"])
+        if writer is not None:
+            writer.writerow(_csv_row(row))
+        else:
+            out.write(json.dumps(row) + "\n")
+        out.flush()
+
+    batch: list[tuple[Path, bytes]] = []
+
+    def flush() -> None:
+        if batch:
+            results = detector.detect_many([b for _, b in batch], name)
+            for (path, _), res in zip(batch, results, strict=True):
+                emit(path, res)
+            batch.clear()
+
+    for path in iter_images(args.paths):
+        try:
+            batch.append((path, read_file_limited(path, settings.max_bytes)))
+        except AIDetectError as exc:
+            emit(path, exc)
+        except OSError as exc:
+            emit(path, AIDetectError(f"cannot read {path}: {exc.strerror or exc}"))
+        if len(batch) >= args.batch_size:
+            flush()
+    flush()
+    print(f"{n_ok} image(s) scored, {n_err} error(s)", file=sys.stderr)
+    return 0 if n_ok or not n_err else 1
+
+
+# --- models -----------------------------------------------------------------------------------
+def cmd_models(args: argparse.Namespace) -> int:
+    from aidetect.registry import Registry
+
+    settings = _settings(args)
+    registry = Registry(settings.models_dir)
+    action = getattr(args, "models_action", None) or "list"
+    if action == "import-legacy":
+        from aidetect.registry import import_legacy
+
+        out = registry.root / args.name
+        meta = import_legacy(args.file, out, name=args.name, image_size=args.size)
+        print(f"imported {args.file} as {out} (input {meta.input.size}px, output P(real))")
+        return 0
+    names = registry.names()
+    if not names:
+        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
+        return 2
+    default = settings.default_model or registry.default_name()
+    rows = []
+    status = 0
+    for n in names:
+        try:
+            meta = registry.verify(n) if action == "verify" else registry.metadata(n)
+            rows.append(
+                {
+                    "name": n,
+                    "default": n == default,
+                    "architecture": meta.architecture,
+                    "version": meta.version,
+                    "input": meta.input.model_dump() if meta.input else None,
+                    "members": [m.name for m in meta.members] if meta.members else None,
+                    "threshold": meta.threshold,
+                    "metrics": meta.headline_metrics(),
+                    "status": "ok",
+                }
+            )
+        except Exception as exc:
+            rows.append({"name": n, "status": f"error: {exc}"})
+            status = 1
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return status
+    for r in rows:
+        if r["status"] != "ok":
+            print(f"  {r['name']:<24} {r['status']}")
+            continue
+        metrics = ", ".join(f"{k} {v:.3f}" for k, v in r["metrics"].items() if v is not None)
+        policy = f"{r['input']['policy']} {r['input']['size']}px" if r["input"] else "ensemble"
+        mark = "*" if r["default"] else " "
+        print(
+            f"{mark} {r['name']:<24} {r['architecture']:<10} v{r['version']:<10} {policy:<14} "
+            f"t={r['threshold']:.3f}  {metrics or 'no metrics recorded'}"
+        )
+    print("(* = default)")
+    return status
+
+
+# --- evaluate ---------------------------------------------------------------------------------
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from aidetect.datasets import evaluation_samples
+    from aidetect.evaluation import evaluate
+
+    settings = _settings(args)
+    detector, name = _detector(args, settings)
+    samples = evaluation_samples(args.data)
+    metrics = evaluate(
+        detector,
+        samples,
+        args.report,
+        model=name,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+        extra={"command": " ".join(["aidetect", *sys.argv[1:]])},
+    )
+    keys = ("n", "accuracy", "precision", "recall", "f1", "roc_auc", "average_precision")
+    summary = {k: metrics.get(k) for k in keys}
+    print(json.dumps({"model": metrics["model"], **summary, "report": str(args.report)}, indent=2))
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aidetect", description="Detect AI-generated images (API server, CLI, training)."
+    )
+    parser.add_argument("--version", action="version", version=f"aidetect {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API and the web page")
+    p.add_argument("--host", help="bind address (AIDETECT_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (AIDETECT_PORT, default 8000)")
+    p.add_argument("--workers", type=int, help="worker processes (AIDETECT_WORKERS)")
+    p.add_argument("--models-dir", type=Path, help="models folder (AIDETECT_MODELS_DIR)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("predict", help="score image files and folders")
+    p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument("--model", help="a model name, or the path of an artifact folder")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("--output", "-o", help="write here instead of standard output")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-provenance", action="store_true", help="pixels only")
+    p.add_argument("--models-dir", type=Path)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("models", help="list, verify or import models")
+    p.add_argument("--models-dir", type=Path)
+    p.add_argument("--json", action="store_true")
+    msub = p.add_subparsers(dest="models_action")
+    msub.add_parser("list", help="installed models with headline metrics")
+    msub.add_parser("verify", help="check every model file against its SHA-256")
+    imp = msub.add_parser("import-legacy", help="import a seed model file (HDF5/.keras)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--name", required=True)
+    imp.add_argument("--size", type=int, help="input size (default: read from the model)")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("evaluate", help="score a labelled folder and write a report")
+    p.add_argument("--data", required=True, type=Path, help="REAL/FAKE folders, CIFAKE, manifest")
+    p.add_argument("--model", help="a model name or artifact folder (default: the served one)")
+    p.add_argument("--report", required=True, type=Path, help="output folder")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--models-dir", type=Path)
+    p.set_defaults(func=cmd_evaluate)
+
+    for module in ("training.cli", "aidetect.corpus.cli"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+        except ImportError as exc:
+            if exc.name not in (module, module.rsplit(".", 1)[0]):
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from aidetect.errors import AIDetectError
+
+    try:
+        return int(args.func(args) or 0)
+    except AIDetectError as exc:
+        print(f"error ({exc.code}): {exc.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Evaluation: stream a labelled folder through the serving code, write a report.
+
+``evaluate()`` scores images in batches through ``Detector.detect_many`` (the same
+decoding, preprocessing, model and verdict code that answers API requests), never
+holding more than one batch of pixels in memory, and writes ``metrics.json``,
+``predictions.csv`` and plots (confusion matrix, ROC, precision-recall,
+reliability). ``compute_metrics()`` is shared with training.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aidetect.datasets import Sample, counts
+from aidetect.errors import AIDetectError
+from aidetect.imaging import read_file_limited
+from aidetect.inference import Detector
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            ece += m.mean() * abs(p[m].mean() - y[m].mean())
+    return float(ece)
+
+
+def compute_metrics(
+    y_true: Sequence[int],
+    p_ai: Sequence[float],
+    threshold: float = 0.5,
+    generators: Sequence[str] | None = None,
+    band: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """Accuracy, precision, recall, F1, ROC-AUC, AP, confusion matrix, calibration."""
+    from sklearn import metrics as skm
+
+    y = np.asarray(y_true, dtype=int)
+    p = np.asarray(p_ai, dtype=np.float64)
+    pred = (p >= threshold).astype(int)
+    both = len(set(y.tolist())) == 2
+    out: dict[str, Any] = {
+        "n": len(y),
+        "threshold": float(threshold),
+        "accuracy": float(skm.accuracy_score(y, pred)) if len(y) else None,
+        "precision": float(skm.precision_score(y, pred, zero_division=0)),
+        "recall": float(skm.recall_score(y, pred, zero_division=0)),
+        "f1": float(skm.f1_score(y, pred, zero_division=0)),
+        "roc_auc": float(skm.roc_auc_score(y, p)) if both else None,
+        "average_precision": float(skm.average_precision_score(y, p)) if both else None,
+        "confusion_matrix": skm.confusion_matrix(y, pred, labels=[0, 1]).tolist(),
+        "confusion_matrix_labels": ["real", "ai_generated"],
+        "false_positive_rate": float(((pred == 1) & (y == 0)).sum() / max(1, (y == 0).sum())),
+        "expected_calibration_error": expected_calibration_error(y, p) if len(y) else None,
+        "counts": {"real": int((y == 0).sum()), "ai_generated": int((y == 1).sum())},
+    }
+    if band is not None:
+        lo, hi = band
+        out["uncertain_band"] = [float(lo), float(hi)]
+        out["uncertain_rate"] = float(((p > lo) & (p < hi)).mean()) if len(p) else 0.0
+    if generators is not None:
+        gens = np.asarray(generators, dtype=object)
+        per: dict[str, Any] = {}
+        for g in sorted({str(x) for x, lab in zip(gens, y, strict=True) if lab == 1}):
+            m = (gens == g) & (y == 1)
+            entry: dict[str, Any] = {"n": int(m.sum()), "detection_rate": float(pred[m].mean())}
+            reals = y == 0
+            if reals.any():
+                sel = m | reals
+                entry["roc_auc_vs_real"] = float(skm.roc_auc_score(y[sel], p[sel]))
+            per[g] = entry
+        out["per_generator"] = per
+    return out
+
+
+def threshold_for_fpr(y_true: Sequence[int], p_ai: Sequence[float], max_fpr: float) -> float:
+    """The lowest threshold that calls at most ``max_fpr`` of the real images AI-generated."""
+    y = np.asarray(y_true, dtype=int)
+    reals = np.sort(np.asarray(p_ai, dtype=np.float64)[y == 0])
+    if len(reals) == 0:
+        return 0.5
+    k = int(np.floor(max_fpr * len(reals)))  # reals allowed at or above the threshold
+    if k >= len(reals):
+        return float(reals[0])
+    t = float(np.nextafter(reals[len(reals) - 1 - k], 1.0))
+    return min(max(t, 1e-6), 1.0)
+
+
+def write_plots(
+    report_dir: Path, y: np.ndarray, p: np.ndarray, metrics: dict[str, Any]
+) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn import metrics as skm
+
+    written = []
+    fig, ax = plt.subplots(figsize=(4, 4))
+    cm = np.asarray(metrics["confusion_matrix"])
+    ax.imshow(cm, cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center", color="black")
+    ax.set_xticks([0, 1], ["real", "AI"])
+    ax.set_yticks([0, 1], ["real", "AI"])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"Confusion matrix (t={metrics['threshold']:.3f})")
+    fig.tight_layout()
+    fig.savefig(report_dir / "confusion_matrix.png", dpi=100)
+    plt.close(fig)
+    written.append("confusion_matrix.png")
+    if len(set(y.tolist())) == 2:
+        fpr, tpr, _ = skm.roc_curve(y, p)
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.plot(fpr, tpr, label=f"AUC {metrics['roc_auc']:.3f}")
+        ax.plot([0, 1], [0, 1], "--", color="grey")
+        ax.set_xlabel("false positive rate (real called AI)")
+        ax.set_ylabel("true positive rate")
+        ax.legend(loc="lower right")
+        ax.set_title("ROC")
+        fig.tight_layout()
+        fig.savefig(report_dir / "roc.png", dpi=100)
+        plt.close(fig)
+        prec, rec, _ = skm.precision_recall_curve(y, p)
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.plot(rec, prec, label=f"AP {metrics['average_precision']:.3f}")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.legend(loc="lower left")
+        ax.set_title("Precision-recall")
+        fig.tight_layout()
+        fig.savefig(report_dir / "precision_recall.png", dpi=100)
+        plt.close(fig)
+        written += ["roc.png", "precision_recall.png"]
+    edges = np.linspace(0, 1, 11)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, 9)
+    xs, ys = [], []
+    for b in range(10):
+        m = idx == b
+        if m.any():
+            xs.append(p[m].mean())
+            ys.append(y[m].mean())
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], "--", color="grey")
+    ax.plot(xs, ys, "o-")
+    ax.set_xlabel("predicted P(AI)")
+    ax.set_ylabel("observed fraction AI")
+    ax.set_title(f"Reliability (ECE {metrics['expected_calibration_error']:.3f})")
+    fig.tight_layout()
+    fig.savefig(report_dir / "reliability.png", dpi=100)
+    plt.close(fig)
+    written.append("reliability.png")
+    return written
+
+
+def evaluate(
+    detector: Detector,
+    samples: Sequence[Sample],
+    report_dir: str | os.PathLike[str],
+    *,
+    model: str | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score ``samples`` in batches and write the report; returns ``metrics.json``'s content."""
+    from tqdm import tqdm
+
+    report = Path(report_dir)
+    report.mkdir(parents=True, exist_ok=True)
+    loaded = detector.resolve(model)
+    threshold, band = detector.decision_params(loaded)
+    ys, ps, gens = [], [], []
+    failures: list[dict[str, str]] = []
+    verdicts: dict[str, int] = {}
+    with open(report / "predictions.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "label", "generator", "ai_probability", "verdict", "error"])
+        bar = tqdm(total=len(samples), unit="img", disable=not progress, desc="evaluate")
+        for start in range(0, len(samples), batch_size):
+            chunk = samples[start : start + batch_size]
+            blobs: list[bytes] = []
+            readable: list[Sample] = []
+            for s in chunk:
+                try:
+                    blobs.append(read_file_limited(s.path, detector.limits.max_bytes))
+                    readable.append(s)
+                except (OSError, AIDetectError) as exc:
+                    failures.append({"path": str(s.path), "error": str(exc)})
+                    writer.writerow([s.path, s.label, s.generator, "", "", type(exc).__name__])
+            for s, res in zip(readable, detector.detect_many(blobs, model), strict=True):
+                if isinstance(res, AIDetectError):
+                    failures.append({"path": str(s.path), "error": res.code})
+                    writer.writerow([s.path, s.label, s.generator, "", "", res.code])
+                    continue
+                ys.append(s.label)
+                ps.append(res.ai_probability)
+                gens.append(s.generator or ("real" if s.label == 0 else "unknown"))
+                verdicts[res.verdict] = verdicts.get(res.verdict, 0) + 1
+                writer.writerow(
+                    [s.path, s.label, s.generator, f"{res.ai_probability:.6f}", res.verdict, ""]
+                )
+            bar.update(len(chunk))
+        bar.close()
+    if not ys:
+        raise AIDetectError("No image in the data set could be scored.")
+    metrics = compute_metrics(ys, ps, threshold, gens, band)
+    metrics.update(
+        {
+            "model": {"name": loaded.name, "version": loaded.metadata.version},
+            "verdicts": dict(sorted(verdicts.items())),
+            "failures": len(failures),
+            "failed_files": failures[:100],
+            "data": counts(samples),
+        }
+    )
+    if extra:
+        metrics.update(extra)
+    metrics["plots"] = write_plots(report, np.asarray(ys), np.asarray(ps), metrics)
+    (report / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics

@@ -1,0 +1,208 @@
+"""Safe image decoding: bytes in, upright 8-bit RGB pixels out.
+
+Every entry point (API, CLI, evaluation, training) decodes through here, so an
+image means the same pixels everywhere. Limits are checked on the header before
+any pixel is decoded; Pillow's decompression-bomb guard stays on underneath.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from aidetect.errors import (
+    EmptyInputError,
+    TooManyBytesError,
+    TooManyPixelsError,
+    UndecodableImageError,
+    UnsupportedImageTypeError,
+)
+
+# Never silently decode half an image: a truncated file is an error, not a grey stripe.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+Image.init()  # register every plugin so ``formats=`` below can name them
+
+#: Pillow formats we open (the JPEG plugin also opens MPO, stereo cameras' multi-picture JPEG).
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+ACCEPTED_MIME_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "image/bmp",
+    "image/tiff",
+)
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".mpo", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+)
+
+# Leading bytes of the formats above: a file that starts like an image but does not
+# decode is "undecodable" (400); anything else is "not a supported image" (415).
+_SIGNATURES: tuple[bytes, ...] = (
+    b"\xff\xd8\xff",  # JPEG / MPO
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"BM",
+    b"II*\x00",  # TIFF little-endian
+    b"MM\x00*",  # TIFF big-endian
+    b"II+\x00",  # BigTIFF
+    b"MM\x00+",
+)
+
+
+def looks_like_image(data: bytes) -> bool:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    return any(data.startswith(sig) for sig in _SIGNATURES)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 50_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An upright RGB image and what we know about the file it came from."""
+
+    pixels: np.ndarray  # (height, width, 3) uint8, C-contiguous
+    format: str  # Pillow format name of the file: JPEG, PNG, ...
+    mode: str  # the file's own mode before conversion: RGB, RGBA, CMYK, I;16, ...
+    n_frames: int = 1
+    #: The opened, unconverted Pillow image (metadata: EXIF, XMP, PNG text); None once dropped.
+    original: Image.Image | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+
+def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
+    """Open (parse the header of) an image, enforcing the byte and pixel limits.
+
+    No pixel data is decoded here, so a 20000x20000 PNG of a few hundred KB is
+    refused before it can take 1.2 GB of memory.
+    """
+    if not data:
+        raise EmptyInputError("The upload is empty (0 bytes).")
+    if len(data) > limits.max_bytes:
+        raise TooManyBytesError(
+            f"The file has {len(data):,} bytes; the limit is {limits.max_bytes:,} bytes."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise TooManyPixelsError(f"The image has too many pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        if looks_like_image(data):
+            raise UndecodableImageError(
+                "The file looks like an image but its header cannot be read."
+            ) from exc
+        raise UnsupportedImageTypeError(
+            "Not a supported image. Accepted: JPEG, PNG, WebP, GIF, BMP, TIFF."
+        ) from exc
+    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as exc:
+        raise UndecodableImageError(f"The image header is corrupt: {exc}") from exc
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise UndecodableImageError("The image has no pixels.")
+    if width * height > limits.max_pixels:
+        raise TooManyPixelsError(
+            f"The image is {width}x{height} = {width * height:,} pixels; "
+            f"the limit is {limits.max_pixels:,}."
+        )
+    return img
+
+
+def to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Decode pixels, apply EXIF orientation and convert any mode to 8-bit RGB.
+
+    Transparent areas are composited over white (their hidden colour values are
+    arbitrary and must not reach the model); 16-bit and 32-bit integer images are
+    scaled to 8 bits instead of clipped; CMYK goes through Pillow's conversion.
+    """
+    try:
+        img.seek(0)  # GIF, MPO, multi-page TIFF: the first frame
+        img.load()
+        img = ImageOps.exif_transpose(img)
+        arr = _convert(img)
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixelsError(f"The image has too many pixels: {exc}") from exc
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as exc:
+        raise UndecodableImageError(f"The image data is truncated or corrupt: {exc}") from exc
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _convert(img: Image.Image) -> np.ndarray:
+    mode = img.mode
+    if mode == "RGB":
+        return np.asarray(img)
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(img)
+        if mode == "F":
+            a = np.nan_to_num(a.astype(np.float64))
+            hi = float(a.max()) if a.size else 1.0
+            a = a / hi * 255.0 if hi > 1.0 else a * 255.0
+        elif mode == "I" and a.size and int(a.max()) <= 255:
+            pass  # 8-bit data stored as 32-bit
+        else:
+            a = a.astype(np.float64) / 257.0  # 0..65535 -> 0..255
+        grey = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    elif mode == "P":
+        img = img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(img.convert("RGB"))
+
+
+def decode_image(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, *, keep_original: bool = False
+) -> DecodedImage:
+    """Bytes to a ``DecodedImage``; raises a typed ``AIDetectError`` on any failure."""
+    img = open_image(data, limits)
+    fmt = img.format or "unknown"
+    mode = img.mode
+    n_frames = int(getattr(img, "n_frames", 1) or 1)
+    pixels = to_rgb_array(img)
+    return DecodedImage(
+        pixels=pixels,
+        format=fmt,
+        mode=mode,
+        n_frames=n_frames,
+        original=img if keep_original else None,
+    )
+
+
+def read_file_limited(path: str | Path, max_bytes: int) -> bytes:
+    """Read a file, refusing it early if it is larger than ``max_bytes``."""
+    p = Path(path)
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise TooManyBytesError(f"{p.name} has {size:,} bytes; the limit is {max_bytes:,} bytes.")
+    return p.read_bytes()
+
+
+def decode_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> DecodedImage:
+    return decode_image(read_file_limited(path, limits.max_bytes), limits)

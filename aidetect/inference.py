@@ -1,0 +1,257 @@
+"""Inference: bytes or pixels in, detection results out.
+
+``Detector`` is what the backend, the CLI and evaluation call. It decodes through
+``aidetect.imaging``, preprocesses through ``aidetect.preprocess`` by each model's
+policy, scores many images in one model call per member, reads provenance from
+the original bytes and decides the verdict through ``aidetect.verdict``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from aidetect.errors import AIDetectError, NotReadyError
+from aidetect.imaging import DEFAULT_LIMITS, DecodedImage, Limits, decode_image
+from aidetect.preprocess import aggregate, heatmap_boxes, preprocess
+from aidetect.registry import Loaded, LoadedEnsemble, LoadedModel, Registry, members_of
+from aidetect.results import (
+    DetectionResult,
+    Evidence,
+    ImageInfo,
+    ModelRef,
+    ModelScore,
+)
+from aidetect.verdict import decide
+
+
+@dataclass
+class Score:
+    """Pixel-model scores for one image."""
+
+    ai_probability: float
+    members: list[ModelScore]
+
+
+def _score_members(loaded: Loaded, images: Sequence[np.ndarray]) -> list[list[float]]:
+    """Per image, per member: P(AI), each member scoring all images' regions in one pass."""
+    per_image: list[list[float]] = [[] for _ in images]
+    for member, _weight in members_of(loaded):
+        spec = member.spec
+        batches, spans = [], []
+        for pixels in images:
+            batch, _ = preprocess(pixels, spec)
+            spans.append(len(batch))
+            batches.append(batch)
+        probs = member.predict_ai_proba(np.concatenate(batches)) if batches else np.zeros(0)
+        start = 0
+        for i, n in enumerate(spans):
+            per_image[i].append(aggregate(probs[start : start + n], spec))
+            start += n
+    return per_image
+
+
+def combine_members(loaded: Loaded, member_probs: Sequence[float]) -> float:
+    """One probability from the members' by the ensemble's rule (weighted mean or vote)."""
+    members = members_of(loaded)
+    weights = np.array([w for _, w in members], dtype=np.float64)
+    probs = np.asarray(member_probs, dtype=np.float64)
+    if weights.sum() <= 0:
+        weights = np.ones_like(weights)
+    if isinstance(loaded, LoadedEnsemble) and loaded.metadata.ensemble_rule == "vote":
+        votes = np.array(
+            [p >= m.metadata.threshold for (m, _), p in zip(members, probs, strict=True)]
+        )
+        return float((weights * votes).sum() / weights.sum())
+    return float((weights * probs).sum() / weights.sum())
+
+
+def score_pixels(loaded: Loaded, images: Sequence[np.ndarray]) -> list[Score]:
+    """Score upright RGB uint8 images with a model or an ensemble."""
+    per_image = _score_members(loaded, images)
+    members = members_of(loaded)
+    out = []
+    for probs in per_image:
+        scores = [
+            ModelScore(
+                name=m.name,
+                version=m.metadata.version,
+                ai_probability=float(p),
+                weight=float(w),
+            )
+            for (m, w), p in zip(members, probs, strict=True)
+        ]
+        out.append(Score(ai_probability=combine_members(loaded, probs), members=scores))
+    return out
+
+
+# --- heatmap ----------------------------------------------------------------------------------
+def _heat_colour(p: np.ndarray) -> np.ndarray:
+    """P(AI) to RGBA: blue (real) through transparent-ish grey to red (AI)."""
+    p = np.clip(p, 0.0, 1.0)
+    r = np.clip(2 * p, 0, 1) * 230
+    b = np.clip(2 * (1 - p), 0, 1) * 230
+    g = 60 * (1 - np.abs(2 * p - 1))
+    a = 70 + 130 * np.abs(2 * p - 1)
+    return np.stack([r, g, b, a], axis=-1).astype(np.uint8)
+
+
+def heatmap_for(loaded: Loaded, pixels: np.ndarray, max_side: int = 64) -> str:
+    """Per-region P(AI) as a small RGBA PNG data URL with the image's aspect ratio.
+
+    Each member scores its own regions (native crops, or resized tiles for
+    ``resize`` models); overlapping regions and members are averaged by weight.
+    """
+    h, w = pixels.shape[:2]
+    s = max_side / max(w, h)
+    gw, gh = max(1, round(w * s)), max(1, round(h * s))
+    total = np.zeros((gh, gw))
+    weight_sum = np.zeros((gh, gw))
+    for member, weight in members_of(loaded):
+        boxes = heatmap_boxes(w, h, member.spec)
+        batch, _ = preprocess(pixels, member.spec, boxes)
+        probs = member.predict_ai_proba(batch)
+        for (left, top, right, bottom), p in zip(boxes, probs, strict=True):
+            x0, y0 = int(left * s), int(top * s)
+            x1 = max(x0 + 1, int(np.ceil(min(right, w) * s)))
+            y1 = max(y0 + 1, int(np.ceil(min(bottom, h) * s)))
+            total[y0:y1, x0:x1] += weight * p
+            weight_sum[y0:y1, x0:x1] += weight
+    heat = total / np.maximum(weight_sum, 1e-9)
+    rgba = _heat_colour(heat)
+    rgba[weight_sum == 0, 3] = 0
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# --- the detector -----------------------------------------------------------------------------
+class Detector:
+    """Models from a registry, ready to answer detection requests."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        default_model: str | None = None,
+        threshold_override: float | None = None,
+        provenance: bool = True,
+        decode_threads: int = 0,
+    ):
+        self.registry = registry
+        self.limits = limits
+        self.default_model = default_model or registry.default_name()
+        self.threshold_override = threshold_override
+        self.provenance = provenance
+        # Pillow and the provenance readers release the GIL: decode batches in parallel.
+        self.decode_threads = decode_threads or min(8, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def load_all(self) -> dict[str, Loaded]:
+        return self.registry.load_all()
+
+    def resolve(self, name: str | None) -> Loaded:
+        target = name or self.default_model
+        if target is None:
+            raise NotReadyError("No model is installed.")
+        return self.registry.load(target)
+
+    def decision_params(self, loaded: Loaded) -> tuple[float, tuple[float, float] | None]:
+        meta = loaded.metadata
+        if self.threshold_override is not None:
+            return self.threshold_override, None
+        return meta.threshold, meta.uncertain_band
+
+    def evidence_for(self, data: bytes | None, image: DecodedImage) -> list[Evidence]:
+        if not self.provenance or data is None:
+            return []
+        from aidetect.provenance import analyse
+
+        return analyse(data, image=image.original, rgb=image.pixels)
+
+    def result(
+        self,
+        loaded: Loaded,
+        image: DecodedImage,
+        score: Score,
+        evidence: list[Evidence],
+        started: float,
+        heatmap: str | None = None,
+    ) -> DetectionResult:
+        threshold, band = self.decision_params(loaded)
+        verdict, decision = decide(score.ai_probability, threshold, band, evidence)
+        return DetectionResult(
+            verdict=verdict,
+            ai_probability=score.ai_probability,
+            model=ModelRef(name=loaded.name, version=loaded.metadata.version),
+            models=score.members,
+            evidence=evidence,
+            decision=decision,
+            image=ImageInfo(width=image.width, height=image.height, format=image.format),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            heatmap=heatmap,
+        )
+
+    def detect(
+        self, data: bytes, model: str | None = None, *, heatmap: bool = False
+    ) -> DetectionResult:
+        """One image from its file bytes."""
+        started = time.perf_counter()
+        loaded = self.resolve(model)
+        image = decode_image(data, self.limits, keep_original=self.provenance)
+        evidence = self.evidence_for(data, image)
+        (score,) = score_pixels(loaded, [image.pixels])
+        heat = heatmap_for(loaded, image.pixels) if heatmap else None
+        return self.result(loaded, image, score, evidence, started, heat)
+
+    def _prepare(self, data: bytes) -> tuple[DecodedImage, list[Evidence]] | AIDetectError:
+        try:
+            image = decode_image(data, self.limits, keep_original=self.provenance)
+            return image, self.evidence_for(data, image)
+        except AIDetectError as exc:
+            return exc
+
+    def _map(self, fn, items: Sequence[bytes]) -> list:
+        if len(items) <= 1 or self.decode_threads <= 1:
+            return [fn(x) for x in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode")
+        return list(self._pool.map(fn, items))
+
+    def detect_many(
+        self, items: Sequence[bytes], model: str | None = None
+    ) -> list[DetectionResult | AIDetectError]:
+        """Many images, one model call per member; a bad item gets its error, not a failed batch."""
+        started = time.perf_counter()
+        loaded = self.resolve(model)
+        out: list[DetectionResult | AIDetectError | None] = [None] * len(items)
+        prepared = self._map(self._prepare, items)
+        decoded: list[tuple[int, DecodedImage, list[Evidence]]] = []
+        for i, item in enumerate(prepared):
+            if isinstance(item, AIDetectError):
+                out[i] = item
+            else:
+                decoded.append((i, *item))
+        scores = score_pixels(loaded, [img.pixels for _, img, _ in decoded])
+        for (i, image, evidence), score in zip(decoded, scores, strict=True):
+            out[i] = self.result(loaded, image, score, evidence, started)
+        return [r for r in out if r is not None]
+
+
+__all__ = [
+    "Detector",
+    "LoadedModel",
+    "Score",
+    "combine_members",
+    "heatmap_for",
+    "score_pixels",
+]

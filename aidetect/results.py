@@ -1,0 +1,95 @@
+"""The shape of a detection result, shared by the API, the CLI and evaluation.
+
+These pydantic models are the single definition of the contract in design-notes
+section 2: the backend uses them as response models (so ``/openapi.json`` and the
+frontend's generated types follow), the CLI serialises them to JSONL/CSV.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Verdict = Literal["ai_generated", "real", "uncertain"]
+Signal = Literal["ai_generated", "real", "neutral"]
+Strength = Literal["strong", "moderate", "weak"]
+
+
+class Evidence(BaseModel):
+    """One provenance finding, graded and explained."""
+
+    kind: str = Field(description="c2pa, xmp, png_text, exif, watermark, ...")
+    signal: Signal
+    strength: Strength
+    detail: str = Field(description="Human-readable explanation of the finding")
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class ModelScore(BaseModel):
+    name: str
+    version: str
+    ai_probability: float = Field(ge=0.0, le=1.0)
+    weight: float = 1.0
+
+
+class ImageInfo(BaseModel):
+    width: int
+    height: int
+    format: str
+
+
+class Decision(BaseModel):
+    """How the verdict was reached: thresholds and the rule that applied."""
+
+    threshold: float
+    uncertain_band: tuple[float, float]
+    pixel_verdict: Verdict
+    rule: str = Field(description="Which combination rule decided the final verdict")
+
+
+class DetectionResult(BaseModel):
+    verdict: Verdict
+    ai_probability: float = Field(ge=0.0, le=1.0, description="P(image is AI-generated)")
+    model: ModelRef
+    models: list[ModelScore] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    decision: Decision
+    image: ImageInfo
+    elapsed_ms: float
+    heatmap: str | None = Field(
+        default=None, description="PNG data URL of per-region scores, when heatmap=true"
+    )
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    code: str
+
+
+class BatchItem(BaseModel):
+    """One entry of a batch answer: a result, or an error for that file only."""
+
+    filename: str | None = None
+    ok: bool
+    result: DetectionResult | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+
+
+class LegacyRequest(BaseModel):
+    bytes_data: str = Field(description="Base64-encoded image bytes (the seed's contract)")
+
+
+class LegacyResponse(BaseModel):
+    result_resnet: int = Field(
+        description="1 if the image is real, 0 if AI-generated (seed's labels)"
+    )
+    proba_resnet: float = Field(description="Probability that the image is REAL")

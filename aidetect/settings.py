@@ -1,0 +1,66 @@
+"""One typed settings object, read from ``AIDETECT_*`` environment variables.
+
+Used by the backend, the CLI and the scripts alike; documented in README.md
+("Settings"). Unknown ``AIDETECT_*`` variables are ignored.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AIDETECT_", extra="ignore")
+
+    # models
+    models_dir: Path = Field(REPO_ROOT / "models", description="Folder of model artifacts")
+    default_model: str | None = Field(
+        None, description="Model served when a request names none (default: metadata 'default')"
+    )
+    legacy_model: str | None = Field(
+        None, description="Model behind the seed's POST / (default: the resnet50 model)"
+    )
+    provenance: bool = Field(True, description="Read provenance evidence (C2PA, XMP, ...)")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Override every model's decision threshold"
+    )
+
+    # input limits
+    max_bytes: int = Field(20 * 1024 * 1024, gt=0, description="Largest upload per image")
+    max_pixels: int = Field(50_000_000, gt=0, description="Largest image, width x height")
+    max_batch_files: int = Field(32, gt=0, description="Most files in one batch request")
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, description="Uvicorn worker processes")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins; empty = same origin only"
+    )
+    frontend_dist: Path = Field(REPO_ROOT / "frontend" / "dist", description="Built web page")
+    max_concurrency: int = Field(
+        8, ge=1, description="Requests inferring at once; more waiting than 4x this get 503"
+    )
+    request_timeout_s: float = Field(60.0, gt=0, description="Per-request inference timeout")
+    rate_limit_per_minute: int = Field(0, ge=0, description="Per-client requests/min; 0 = off")
+    inference_threads: int = Field(0, ge=0, description="Inference thread pool size; 0 = cores")
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

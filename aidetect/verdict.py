@@ -1,0 +1,71 @@
+"""The verdict: pixel score, threshold, uncertain band and provenance, in one place.
+
+The rule (also in README.md, "How a verdict is reached"):
+
+1. The pixel models give ``p`` = P(AI-generated). With the model's uncertain band
+   ``[lo, hi]`` (``lo <= threshold <= hi``): ``p >= hi`` is ``ai_generated``,
+   ``p <= lo`` is ``real``, anything between is ``uncertain``. A model without a
+   band has ``lo == hi == threshold`` (then ``p >= threshold`` is ``ai_generated``).
+2. Strong AI provenance (a C2PA action or IPTC DigitalSourceType declaring
+   trainedAlgorithmicMedia, generator parameters embedded by the generator, a
+   generator's invisible watermark) makes the verdict ``ai_generated`` whatever
+   the pixels say.
+3. Otherwise, strong real provenance (a valid C2PA manifest declaring camera
+   capture) turns a borderline (``uncertain``) pixel verdict into ``real``.
+4. Otherwise, moderate AI evidence turns an ``uncertain`` pixel verdict into
+   ``ai_generated``.
+5. Weak evidence (camera EXIF, for example, which anyone can write) is shown but
+   never changes the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aidetect.results import Decision, Evidence, Verdict
+
+
+def normalise_band(threshold: float, band: tuple[float, float] | None) -> tuple[float, float]:
+    """Return ``(lo, hi)`` with ``lo <= threshold <= hi`` (no band: a single point)."""
+    if band is None:
+        return (threshold, threshold)
+    lo, hi = float(band[0]), float(band[1])
+    return (min(lo, threshold), max(hi, threshold))
+
+
+def pixel_verdict(p: float, threshold: float, band: tuple[float, float] | None = None) -> Verdict:
+    lo, hi = normalise_band(threshold, band)
+    if lo == hi:
+        return "ai_generated" if p >= threshold else "real"
+    if p >= hi:
+        return "ai_generated"
+    if p <= lo:
+        return "real"
+    return "uncertain"
+
+
+def decide(
+    p: float,
+    threshold: float,
+    band: tuple[float, float] | None,
+    evidence: Iterable[Evidence] = (),
+) -> tuple[Verdict, Decision]:
+    """Combine the pixel probability with provenance evidence into the final verdict."""
+    evidence = list(evidence)
+    lo, hi = normalise_band(threshold, band)
+    pixel = pixel_verdict(p, threshold, (lo, hi))
+
+    def has(signal: str, strength: str) -> bool:
+        return any(e.signal == signal and e.strength == strength for e in evidence)
+
+    verdict: Verdict = pixel
+    rule = "pixel_model"
+    if has("ai_generated", "strong"):
+        verdict, rule = "ai_generated", "strong_ai_provenance"
+    elif has("real", "strong") and pixel == "uncertain":
+        verdict, rule = "real", "strong_real_provenance"
+    elif has("ai_generated", "moderate") and pixel == "uncertain":
+        verdict, rule = "ai_generated", "moderate_ai_provenance"
+    return verdict, Decision(
+        threshold=threshold, uncertain_band=(lo, hi), pixel_verdict=pixel, rule=rule
+    )

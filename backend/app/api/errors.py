@@ -1,0 +1,58 @@
+"""Every failure answers JSON ``{"detail": ..., "code": ...}`` with a stable code."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aidetect.errors import AIDetectError
+
+log = logging.getLogger("aidetect.api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_many_bytes",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "not_ready",
+}
+
+
+def error_response(
+    status: int, code: str, detail: object, headers: dict | None = None
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AIDetectError)
+    async def _aidetect(_: Request, exc: AIDetectError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
+        return error_response(exc.status, exc.code, exc.detail, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # The errors echo input values; drop them so no uploaded bytes are reflected back.
+        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
+        return error_response(422, "validation_error", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(
+            exc.status_code, HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"), exc.detail
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Log the type and route only: never the request body.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error_response(
+            500, "internal_error", "Internal error; the request was not processed."
+        )

@@ -1,0 +1,169 @@
+"""The FastAPI application factory.
+
+``create_app()`` builds the app; models load once in ``lifespan`` (never at import
+time) into ``app.state.detector``. Uvicorn runs it with ``factory=True``
+(``aidetect serve`` does this).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+import aidetect
+from aidetect.imaging import Limits
+from aidetect.inference import Detector
+from aidetect.registry import Registry
+from aidetect.settings import Settings, get_settings
+from backend.app.api.errors import error_response, install_error_handlers
+from backend.app.api.routes import detect, health, legacy, models
+from backend.app.runner import InferenceRunner
+
+log = logging.getLogger("aidetect.api")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# The page loads nothing from other hosts; /docs is exempt (Swagger UI's assets live on a CDN).
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def build_detector(settings: Settings) -> Detector:
+    registry = Registry(settings.models_dir)
+    return Detector(
+        registry,
+        limits=Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
+        default_model=settings.default_model,
+        threshold_override=settings.threshold,
+        provenance=settings.provenance,
+    )
+
+
+def load_models(app: FastAPI, settings: Settings) -> None:
+    """Load every model (blocking); record readiness and the reason when not ready."""
+    state = app.state
+    try:
+        detector = build_detector(settings)
+        names = detector.registry.names()
+        if not names:
+            raise RuntimeError(f"no model in {settings.models_dir}")
+        loaded = detector.load_all()
+        detector.resolve(None)  # the default model must exist
+        state.detector, state.loaded_models, state.ready = detector, list(loaded), True
+        log.info("ready: %d model(s) loaded, default %s", len(loaded), detector.default_model)
+    except Exception as exc:  # report, stay alive for /healthz, answer 503 elsewhere
+        state.not_ready_reason = f"Models could not be loaded: {exc}"
+        log.error(state.not_ready_reason)
+
+
+def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if load:
+            await anyio.to_thread.run_sync(load_models, app, settings)
+        yield
+
+    app = FastAPI(
+        title="aidetect",
+        version=aidetect.__version__,
+        summary="Tell AI-generated images from camera photographs.",
+        description=(
+            "Upload an image; get a verdict (ai_generated, real or uncertain), the "
+            "probability that it is AI-generated, per-model scores and provenance "
+            "evidence. Labels: 1 = AI-generated everywhere except the seed's legacy `POST /`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ready = False
+    app.state.detector = None
+    app.state.loaded_models = []
+    app.state.not_ready_reason = "Models are loading."
+    app.state.runner = InferenceRunner(settings.max_concurrency, settings.request_timeout_s)
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+        )
+    install_rate_limit(app, settings.rate_limit_per_minute)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.include_router(health.router)
+    app.include_router(models.router)
+    app.include_router(detect.router)
+    app.include_router(legacy.router)
+    mount_frontend(app, settings.frontend_dist)
+    return app
+
+
+def install_rate_limit(app: FastAPI, per_minute: int) -> None:
+    """Optional per-client sliding-window limit on the API (429 past it)."""
+    if per_minute <= 0:
+        return
+    hits: dict[str, deque[float]] = defaultdict(deque)
+
+    @app.middleware("http")
+    async def rate_limit(request: Request, call_next):
+        if request.method == "POST":
+            client = request.client.host if request.client else "unknown"
+            now = time.monotonic()
+            window = hits[client]
+            while window and now - window[0] > 60:
+                window.popleft()
+            if len(window) >= per_minute:
+                return error_response(
+                    429, "rate_limited", "Too many requests; slow down.", {"Retry-After": "60"}
+                )
+            window.append(now)
+            if len(hits) > 10_000:  # bound memory under many clients
+                for key in [k for k, w in hits.items() if not w or now - w[-1] > 60]:
+                    del hits[key]
+        return await call_next(request)
+
+
+def mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built page at ``/`` (``GET``); ``POST /`` stays the legacy endpoint."""
+    index = dist / "index.html"
+    if index.is_file():
+        app.mount("/", StaticFiles(directory=dist, html=True), name="frontend")
+        return
+
+    @app.get("/", include_in_schema=False)
+    async def no_frontend() -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><title>aidetect</title><h1>aidetect API</h1>"
+            "<p>The web page is not built (run <code>scripts/run</code>, which builds it). "
+            'The API is up: see <a href="/docs">/docs</a>.</p>'
+        )
