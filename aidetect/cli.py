@@ -181,22 +181,23 @@ def _predict(args, settings, detector, name, out) -> int:
             out.write(json.dumps(row) + "\n")
         out.flush()
 
-    batch: list[tuple[Path, bytes]] = []
+    # Files that cannot be read keep their place in the batch, so output follows input order.
+    batch: list[tuple[Path, bytes | AIDetectError]] = []
 
     def flush() -> None:
-        if batch:
-            results = detector.detect_many([b for _, b in batch], name)
-            for (path, _), res in zip(batch, results, strict=True):
-                emit(path, res)
-            batch.clear()
+        blobs = [b for _, b in batch if isinstance(b, bytes)]
+        results = iter(detector.detect_many(blobs, name) if blobs else [])
+        for path, item in batch:
+            emit(path, next(results) if isinstance(item, bytes) else item)
+        batch.clear()
 
     for path in iter_images(args.paths):
         try:
             batch.append((path, read_file_limited(path, settings.max_bytes)))
         except AIDetectError as exc:
-            emit(path, exc)
+            batch.append((path, exc))
         except OSError as exc:
-            emit(path, AIDetectError(f"cannot read {path}: {exc.strerror or exc}"))
+            batch.append((path, AIDetectError(f"cannot read {path}: {exc.strerror or exc}")))
         if len(batch) >= args.batch_size:
             flush()
     flush()

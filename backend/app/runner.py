@@ -28,7 +28,8 @@ class InferenceRunner:
         self.timeout_s = timeout_s
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        if self.limiter.statistics().tasks_waiting >= self.max_waiting:
+        stats = self.limiter.statistics()
+        if stats.borrowed_tokens >= stats.total_tokens and stats.tasks_waiting >= self.max_waiting:
             raise OverloadedError("The server is busy; try again in a moment.")
         try:
             with anyio.fail_after(self.timeout_s):

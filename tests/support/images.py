@@ -1,0 +1,76 @@
+"""Test images made in code (Pillow), never committed binaries."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def photo_like(width: int = 96, height: int = 64, seed: int = 0) -> np.ndarray:
+    """A smooth gradient with noise: an upright RGB uint8 array with a distinct top-left."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    base = np.stack(
+        [xx * 255 / max(1, width - 1), yy * 255 / max(1, height - 1), (xx + yy) % 256], -1
+    )
+    arr = np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+    arr[: height // 4, : width // 4] = (250, 20, 20)  # a red corner shows orientation
+    return arr
+
+
+def encode(img: Image.Image | np.ndarray, fmt: str, **kwargs) -> bytes:
+    if isinstance(img, np.ndarray):
+        img = Image.fromarray(img)
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+def jpeg(arr: np.ndarray | None = None, quality: int = 95, **kw) -> bytes:
+    return encode(photo_like() if arr is None else arr, "JPEG", quality=quality, **kw)
+
+
+def png(arr: np.ndarray | None = None, **kw) -> bytes:
+    return encode(photo_like() if arr is None else arr, "PNG", **kw)
+
+
+def exif_rotated_jpeg(arr: np.ndarray, orientation: int = 6) -> bytes:
+    """A JPEG stored sideways with an EXIF Orientation tag that makes it upright again.
+
+    Orientation 6 means "rotate 90 degrees clockwise to display": so we store the
+    upright image rotated 90 degrees counter-clockwise. Saved losslessly-ish
+    (quality 100) so pixel comparisons stay tight.
+    """
+    img = Image.fromarray(arr)
+    transposes = {
+        6: Image.Transpose.ROTATE_90,
+        8: Image.Transpose.ROTATE_270,
+        3: Image.Transpose.ROTATE_180,
+    }
+    stored = img.transpose(transposes[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(stored, "JPEG", quality=100, subsampling=0, exif=exif.tobytes())
+
+
+def huge_png(side: int = 20000) -> bytes:
+    """A 20000x20000 one-bit PNG of a few hundred KB: 400 MP if decoded."""
+    return encode(Image.new("1", (side, side)), "PNG")
+
+
+def animated_gif(frames: int = 3) -> bytes:
+    imgs = [Image.new("RGB", (32, 32), (i * 60, 0, 0)) for i in range(frames)]
+    buf = io.BytesIO()
+    imgs[0].save(buf, "GIF", save_all=True, append_images=imgs[1:], duration=50, loop=0)
+    return buf.getvalue()
+
+
+def sample_photo_path() -> Path:
+    """A real camera photo that ships inside scikit-learn's wheel."""
+    import sklearn
+
+    return Path(os.path.dirname(sklearn.__file__)) / "datasets" / "images" / "china.jpg"
