@@ -50,6 +50,7 @@ def _detector(args: argparse.Namespace, settings: Settings):
         default_model=name or settings.default_model,
         threshold_override=settings.threshold,
         provenance=settings.provenance and not getattr(args, "no_provenance", False),
+        decode_threads=settings.decode_threads,
     )
     return detector, name
 

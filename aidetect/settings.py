@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     max_batch_files: int = Field(32, gt=0, description="Most files in one batch request")
 
     # service
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    host: str = Field(
+        "127.0.0.1", description="Bind address (0.0.0.0 to listen on every interface)"
+    )
+    port: int = Field(8000, ge=1, le=65535, description="Port (scripts/run also reads PORT)")
     workers: int = Field(1, ge=1, description="Uvicorn worker processes")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins; empty = same origin only"
@@ -50,8 +52,10 @@ class Settings(BaseSettings):
     )
     request_timeout_s: float = Field(60.0, gt=0, description="Per-request inference timeout")
     rate_limit_per_minute: int = Field(0, ge=0, description="Per-client requests/min; 0 = off")
-    inference_threads: int = Field(0, ge=0, description="Inference thread pool size; 0 = cores")
-    log_level: str = "info"
+    decode_threads: int = Field(
+        0, ge=0, description="Threads decoding a batch's images; 0 = cores (at most 8)"
+    )
+    log_level: str = Field("info", description="Uvicorn log level: debug, info, warning, error")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

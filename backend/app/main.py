@@ -53,6 +53,7 @@ def build_detector(settings: Settings) -> Detector:
         default_model=settings.default_model,
         threshold_override=settings.threshold,
         provenance=settings.provenance,
+        decode_threads=settings.decode_threads,
     )
 
 
