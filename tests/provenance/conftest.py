@@ -1,0 +1,1 @@
+from .support import pki  # noqa: F401  (session fixture: test CA and signer)
