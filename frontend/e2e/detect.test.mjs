@@ -1,0 +1,124 @@
+// End-to-end: the built page, served by the real backend with real models, in headless
+// Chromium at a phone and a desktop size. Run with `npm run test:e2e` (builds first) or
+// `node --test frontend/e2e/` after `npm run build`. Screenshots go to frontend/test-results/.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureResultsDir, launchBrowser, makeTestFiles, startBackend } from './support.mjs';
+
+const VERDICTS = ['Likely AI-generated', 'Likely a real photo', 'Uncertain'];
+const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'desktop', width: 1280, height: 800 },
+];
+
+let backend;
+let browser;
+let files;
+let shots;
+
+before(async () => {
+  shots = ensureResultsDir();
+  files = makeTestFiles();
+  backend = await startBackend();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await backend?.stop();
+  if (files) rmSync(files.dir, { recursive: true, force: true });
+});
+
+for (const vp of VIEWPORTS) {
+  describe(`${vp.name} ${vp.width}x${vp.height}`, () => {
+    let context;
+    let page;
+    const foreign = [];
+    const pageErrors = [];
+
+    before(async () => {
+      context = await browser.newContext({ viewport: { width: vp.width, height: vp.height } });
+      page = await context.newPage();
+      const origin = new URL(backend.baseUrl).origin;
+      page.on('request', (req) => {
+        const url = req.url();
+        if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+      });
+      page.on('pageerror', (err) => pageErrors.push(String(err)));
+      await page.goto(backend.baseUrl);
+      // The model list has arrived when the selector shows up.
+      await page.getByRole('combobox', { name: 'Model' }).waitFor({ timeout: 30_000 });
+    });
+
+    after(async () => {
+      await context?.close();
+    });
+
+    it('analyses a real photo and shows the verdict', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles(files.photo);
+      const heading = page.getByRole('heading', { name: /^Verdict:/ });
+      await heading.waitFor({ timeout: 60_000 });
+      const verdict = (await heading.innerText()).replace(/^Verdict:\s*/, '').trim();
+      assert.ok(VERDICTS.includes(verdict), `unexpected verdict "${verdict}"`);
+
+      const meter = page.getByRole('meter', { name: 'AI probability' });
+      const value = Number(await meter.getAttribute('aria-valuenow'));
+      assert.ok(value >= 0 && value <= 100, `probability ${value} out of range`);
+      assert.match(await page.getByRole('status').innerText(), /Result for photo\.jpg: /);
+      assert.match(await page.locator('.facts').innerText(), /\d+ × \d+ px/);
+
+      const toggle = page.getByRole('checkbox', { name: 'Show heatmap' });
+      if (await toggle.count()) {
+        const heatmap = page.getByRole('img', { name: /^Heatmap/ });
+        assert.equal(await heatmap.count(), 1);
+        await toggle.uncheck();
+        assert.equal(await heatmap.count(), 0);
+        await toggle.check();
+      }
+      await page.screenshot({ path: join(shots, `single-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    it('explains why a text file named .jpg is refused', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles(files.notImage);
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: 30_000 });
+      const text = await alert.innerText();
+      assert.match(text, /not a picture the detector can read|seems damaged or incomplete/, text);
+      await page.screenshot({ path: join(shots, `not-an-image-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    it('runs a batch of three, one bad file not spoiling the rest', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles([files.photo, files.png, files.notImage]);
+      const table = page.getByRole('table', { name: 'Verdict and AI probability per picture' });
+      await table.waitFor({ timeout: 90_000 });
+      const rows = table.locator('tbody tr');
+      assert.equal(await rows.count(), 3);
+      const texts = await rows.allInnerTexts();
+      assert.match(texts[0], /photo\.jpg/);
+      assert.ok(VERDICTS.some((v) => texts[0].includes(v)), texts[0]);
+      assert.ok(VERDICTS.some((v) => texts[1].includes(v)), texts[1]);
+      assert.match(texts[2], /not-a-photo\.jpg[\s\S]*(not a picture|damaged)/);
+      await page.screenshot({ path: join(shots, `batch-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    it('fits the viewport, talks to no other host, and throws no errors', async () => {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+      assert.deepEqual(foreign, []);
+      assert.deepEqual(pageErrors, []);
+      const cookies = await context.cookies();
+      assert.deepEqual(cookies, []);
+      assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+    });
+
+    it('shows the About view with what the detector cannot do', async () => {
+      await page.getByRole('link', { name: 'About' }).click();
+      await page.getByRole('heading', { name: 'What this detector can and cannot do' }).waitFor();
+      assert.match(await page.getByRole('main').innerText(), /inform human judgement, not replace it/);
+      await page.screenshot({ path: join(shots, `about-${vp.width}x${vp.height}.png`), fullPage: true });
+      await page.getByRole('link', { name: 'Detect' }).click();
+    });
+  });
+}

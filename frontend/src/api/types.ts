@@ -1,0 +1,145 @@
+/**
+ * Types of the backend's HTTP API (`/openapi.json`), written by hand to match
+ * `aidetect/results.py` and the routes in `backend/`. Keep them in sync: `npm run gen:types`
+ * writes the generated schema to `src/api/openapi.gen.ts` from a running backend, so a
+ * schema change shows up as a diff to compare against this file.
+ */
+
+export type Verdict = 'ai_generated' | 'real' | 'uncertain';
+export type Signal = 'ai_generated' | 'real' | 'neutral';
+export type Strength = 'strong' | 'moderate' | 'weak';
+export type DecisionRule =
+  | 'pixel_model'
+  | 'strong_ai_provenance'
+  | 'strong_real_provenance'
+  | 'moderate_ai_provenance';
+
+/** One provenance finding, graded and explained. */
+export interface Evidence {
+  /** c2pa, xmp, png_text, exif, watermark, ... */
+  kind: string;
+  signal: Signal;
+  strength: Strength;
+  /** Human-readable explanation of the finding. */
+  detail: string;
+}
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+export interface ModelScore {
+  name: string;
+  version: string;
+  ai_probability: number;
+  weight: number;
+}
+
+export interface ImageInfo {
+  width: number;
+  height: number;
+  format: string;
+}
+
+export interface Decision {
+  threshold: number;
+  uncertain_band: [number, number];
+  pixel_verdict: Verdict;
+  /** Which combination rule decided the final verdict (see DecisionRule; open for new rules). */
+  rule: DecisionRule | (string & {});
+}
+
+export interface DetectionResult {
+  verdict: Verdict;
+  /** P(image is AI-generated), 0..1. */
+  ai_probability: number;
+  model: ModelRef;
+  models: ModelScore[];
+  evidence: Evidence[];
+  decision: Decision;
+  image: ImageInfo;
+  elapsed_ms: number;
+  /** PNG data URL of per-region scores, when requested with heatmap=true. */
+  heatmap?: string | null;
+}
+
+export interface ErrorBody {
+  detail: string;
+  code: string;
+}
+
+/** FastAPI's own validation errors (422) carry a list instead of a string. */
+export interface ValidationErrorItem {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+export interface BatchItem {
+  filename: string | null;
+  ok: boolean;
+  result: DetectionResult | null;
+  error: ErrorBody | null;
+}
+
+export interface BatchResponse {
+  results: BatchItem[];
+}
+
+/** Headline metrics; the server passes the metadata through, so anything may appear. */
+export interface ModelMetrics {
+  accuracy?: number;
+  roc_auc?: number;
+  average_precision?: number;
+  f1?: number;
+  [name: string]: unknown;
+}
+
+export interface TrainingData {
+  generators?: string[];
+  counts?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface EnsembleMember {
+  name: string;
+  weight: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  architecture: string;
+  version: string;
+  description: string;
+  default: boolean;
+  /** How pictures are fed to the model; null for ensembles (their members decide). */
+  input: { policy: 'resize' | 'crops' | (string & {}); size: number } | null;
+  threshold: number;
+  uncertain_band: [number, number];
+  metrics: ModelMetrics;
+  training_data: TrainingData | null;
+  members?: EnsembleMember[] | null;
+}
+
+export interface Limits {
+  max_bytes: number;
+  max_pixels: number;
+  max_batch_files: number;
+  accepted_types: string[];
+}
+
+export interface ModelsResponse {
+  default_model: string | null;
+  models: ModelInfo[];
+  limits: Limits;
+}
+
+export interface HealthResponse {
+  status: 'ok';
+}
+
+export interface ReadyResponse {
+  status: 'ready';
+  models: string[];
+}

@@ -1,0 +1,94 @@
+import { useState } from 'react';
+import type { Ref } from 'react';
+import type { ApiError } from '../../../api/errors';
+import type { DetectionResult } from '../../../api/types';
+import { percent } from '../../../lib/format';
+import { useObjectUrl } from '../../../lib/useObjectUrl';
+import { VERDICT_LABEL } from '../verdict';
+
+export interface BatchRow {
+  file: File;
+  result: DetectionResult | null;
+  error: ApiError | null;
+}
+
+interface Props {
+  rows: BatchRow[];
+  onShowDetails: (index: number) => void;
+  headingRef?: Ref<HTMLHeadingElement>;
+}
+
+function Thumbnail({ file }: { file: File }) {
+  const src = useObjectUrl(file);
+  const [broken, setBroken] = useState(false);
+  // A file the browser cannot draw (not an image, TIFF in most browsers) gets a blank tile.
+  if (!src || broken) return <span className="thumb" />;
+  return <img className="thumb" src={src} alt="" onError={() => setBroken(true)} />;
+}
+
+/** One row per file, in the order chosen; a failed file gets its own message, not a failed table. */
+export function BatchTable({ rows, onShowDetails, headingRef }: Props) {
+  const okCount = rows.filter((r) => r.result).length;
+  return (
+    <section className="card" aria-labelledby="batch-heading">
+      <h2 id="batch-heading" ref={headingRef} tabIndex={-1}>
+        Results for {rows.length} pictures
+      </h2>
+      <p className="hint">
+        {okCount} analysed{rows.length - okCount > 0 ? `, ${rows.length - okCount} could not be analysed` : ''}.
+        {okCount > 0 && ' Select a file name for its full report.'}
+      </p>
+      <div className="table-wrap">
+        <table className="batch">
+          <caption className="visually-hidden">Verdict and AI probability per picture</caption>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span className="visually-hidden">Thumbnail</span>
+              </th>
+              <th scope="col">File</th>
+              <th scope="col">Verdict</th>
+              <th scope="col">AI probability</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, i) => (
+              <tr key={`${row.file.name}-${i}`} className={row.error ? 'batch__row--error' : undefined}>
+                <td>
+                  <Thumbnail file={row.file} />
+                </td>
+                <th scope="row" className="batch__name">
+                  {row.result ? (
+                    <button
+                      type="button"
+                      className="link-button"
+                      aria-label={`Details for ${row.file.name}`}
+                      onClick={() => onShowDetails(i)}
+                    >
+                      {row.file.name}
+                    </button>
+                  ) : (
+                    row.file.name
+                  )}
+                </th>
+                {row.result ? (
+                  <>
+                    <td>
+                      <span className={`tag tag--${row.result.verdict}`}>{VERDICT_LABEL[row.result.verdict]}</span>
+                    </td>
+                    <td>{percent(row.result.ai_probability)}</td>
+                  </>
+                ) : (
+                  <td colSpan={2} className="batch__error">
+                    <span className="visually-hidden">Error: </span>
+                    {row.error?.message ?? 'Not analysed.'}
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,344 @@
+import { createEvent, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { delay, http, HttpResponse } from 'msw';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../../App';
+import { config } from '../../../config';
+import { aiResult, imageFile, modelsResponse, realResult } from '../../../test/fixtures';
+import { seen } from '../../../test/handlers';
+import { server } from '../../../test/server';
+
+async function renderReady() {
+  const user = userEvent.setup();
+  render(<App />);
+  await screen.findByRole('combobox', { name: 'Model' });
+  return user;
+}
+
+const picker = () => screen.getByLabelText('Choose pictures');
+
+describe('detect page', () => {
+  const originalTimeout = config.requestTimeoutMs;
+  afterEach(() => {
+    config.requestTimeoutMs = originalTimeout;
+  });
+
+  it('offers the models from /api/v1/models with their headline metrics', async () => {
+    const user = await renderReady();
+    const select = screen.getByRole('combobox', { name: 'Model' });
+    expect(select).toHaveValue('cnn-crops');
+    expect(within(select).getAllByRole('option')).toHaveLength(2);
+    const metrics = screen.getByLabelText('Measured performance of cnn-crops');
+    expect(within(metrics).getByText('Accuracy').nextSibling).toHaveTextContent('93.1%');
+    expect(within(metrics).getByText('ROC AUC').nextSibling).toHaveTextContent('97.5%');
+
+    await user.selectOptions(select, 'svm-legacy');
+    expect(screen.getByText('No measured metrics were published with this model.')).toBeInTheDocument();
+    await user.upload(picker(), imageFile());
+    await screen.findByRole('heading', { name: /Likely a real photo/ });
+    expect(seen[0]!.url.searchParams.get('model')).toBe('svm-legacy');
+  });
+
+  it('shows the full report for one picture', async () => {
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          aiResult({
+            models: [
+              { name: 'cnn-crops', version: '2.1.0', ai_probability: 0.95, weight: 0.7 },
+              { name: 'svm-legacy', version: '1.0.0', ai_probability: 0.82, weight: 0.3 },
+            ],
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('ai-portrait.png', 'image/png'));
+
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' });
+    expect(heading).toHaveFocus();
+    expect(await screen.findByRole('img', { name: 'Your picture: ai-portrait.png' })).toHaveAttribute('src', expect.stringMatching(/^blob:/));
+
+    const meter = screen.getByRole('meter', { name: 'AI probability' });
+    expect(meter).toHaveAttribute('aria-valuenow', '91');
+    expect(meter).toHaveAttribute('aria-valuetext', '91% probability of being AI-generated');
+    expect(screen.getByText(/Threshold 50%; between 35% and 65% the answer is/)).toBeInTheDocument();
+    expect(screen.getByText(/Strong provenance evidence of AI generation decided the verdict/)).toBeInTheDocument();
+
+    const perModel = screen.getByRole('table');
+    expect(within(perModel).getByRole('rowheader', { name: 'svm-legacy' }).closest('tr')).toHaveTextContent('82%');
+
+    expect(screen.getByText('1024 × 768 px')).toBeInTheDocument();
+    expect(screen.getByText('PNG')).toBeInTheDocument();
+    expect(screen.getByText(/^123 ms/)).toBeInTheDocument();
+
+    expect(screen.getByRole('status')).toHaveTextContent(
+      'Result for ai-portrait.png: Likely AI-generated, 91% probability of being AI-generated.',
+    );
+  });
+
+  it('lists the provenance evidence with what it means', async () => {
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('ai-portrait.png', 'image/png'));
+    const section = await screen.findByRole('region', { name: 'Provenance evidence' });
+    const items = within(section).getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    expect(items[0]).toHaveTextContent('PNG text chunks');
+    expect(items[0]).toHaveTextContent('Points to AI generation');
+    expect(items[0]).toHaveTextContent('Strong evidence');
+    expect(items[0]).toHaveTextContent('Automatic1111');
+    expect(items[0]).toHaveTextContent('decides the verdict on its own');
+    expect(items[1]).toHaveTextContent('EXIF metadata');
+    expect(items[1]).toHaveTextContent('for information only');
+  });
+
+  it('says plainly when no provenance was found, and hides per-model results for one model', async () => {
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('holiday.jpg'));
+    await screen.findByRole('heading', { name: 'Verdict: Likely a real photo' });
+    const section = screen.getByRole('region', { name: 'Provenance evidence' });
+    expect(section).toHaveTextContent('absence proves nothing');
+    expect(screen.queryByRole('region', { name: 'Per-model results' })).not.toBeInTheDocument();
+  });
+
+  it('shows "Uncertain" in plain words', async () => {
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(realResult({ verdict: 'uncertain', ai_probability: 0.5, decision: { ...realResult().decision, pixel_verdict: 'uncertain' } })),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    expect(await screen.findByRole('heading', { name: 'Verdict: Uncertain' })).toBeInTheDocument();
+  });
+
+  it('overlays the heatmap and lets the user switch it off and on', async () => {
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('ai-portrait.png', 'image/png'));
+    await screen.findByRole('heading', { name: /Likely AI-generated/ });
+    expect(seen[0]!.url.searchParams.get('heatmap')).toBe('true');
+
+    const heatmap = () => screen.queryByRole('img', { name: /^Heatmap/ });
+    const toggle = screen.getByRole('checkbox', { name: 'Show heatmap' });
+    expect(toggle).toBeChecked();
+    expect(heatmap()).toHaveAttribute('src', expect.stringMatching(/^data:image\/png;base64,/));
+    await user.click(toggle);
+    expect(heatmap()).not.toBeInTheDocument();
+    toggle.focus();
+    await user.keyboard(' ');
+    expect(heatmap()).toBeInTheDocument();
+  });
+
+  it('offers no heatmap toggle when the server sent none', async () => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.json(realResult({ heatmap: null }))));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    await screen.findByRole('heading', { name: /Likely a real photo/ });
+    expect(screen.queryByRole('checkbox', { name: 'Show heatmap' })).not.toBeInTheDocument();
+  });
+
+  it('refuses a non-image before uploading it', async () => {
+    const user = userEvent.setup({ applyAccept: false });
+    render(<App />);
+    await screen.findByRole('combobox', { name: 'Model' });
+    await user.upload(picker(), new File(['hello'], 'notes.txt', { type: 'text/plain' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('This file is not a picture the detector can read');
+    expect(seen).toHaveLength(0);
+  });
+
+  it("refuses a file over the server's size limit before uploading it", async () => {
+    server.use(
+      http.get('/api/v1/models', () =>
+        HttpResponse.json({ ...modelsResponse, limits: { ...modelsResponse.limits, max_bytes: 5 * 1024 * 1024 } }),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), new File([new Uint8Array(5 * 1024 * 1024 + 1)], 'huge.jpg', { type: 'image/jpeg' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('The file is too large. The limit is 5 MB.');
+    expect(seen).toHaveLength(0);
+  });
+
+  it("shows the server's answer for a text file renamed .jpg", async () => {
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('fake.jpg', 'image/jpeg', 'not an image, just text'));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('This file is not a picture the detector can read. Use JPEG, PNG, WebP, GIF, BMP or TIFF.');
+    expect(alert).toHaveTextContent('HTTP 415');
+    expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+  });
+
+  it('explains a server that is not ready yet, and retries on request', async () => {
+    let calls = 0;
+    server.use(
+      http.post('/api/v1/detect', () =>
+        ++calls === 1
+          ? HttpResponse.json({ detail: 'Models are loading', code: 'not_ready' }, { status: 503 })
+          : HttpResponse.json(realResult()),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('The detector is still starting up');
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('heading', { name: /Likely a real photo/ })).toBeInTheDocument();
+    expect(calls).toBe(2);
+  });
+
+  it.each([
+    [413, 'too_many_pixels', 'too many pixels (the limit is 50 megapixels)'],
+    [404, 'unknown_model', 'not available on the server'],
+    [429, 'rate_limited', 'Too many requests'],
+    [503, 'overloaded', 'busy right now'],
+    [400, 'undecodable_image', 'damaged or incomplete'],
+  ])('shows a plain message for HTTP %i %s', async (status, code, sentence) => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.json({ detail: 'x', code }, { status })));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    expect(await screen.findByRole('alert')).toHaveTextContent(sentence);
+  });
+
+  it('says when the network is down', async () => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.error()));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    expect(await screen.findByRole('alert')).toHaveTextContent('Cannot reach the detector. Check your connection');
+  });
+
+  it('stops waiting after the timeout rather than spinning forever', async () => {
+    config.requestTimeoutMs = 100;
+    server.use(
+      http.post('/api/v1/detect', async () => {
+        await delay('infinite');
+        return HttpResponse.json(realResult());
+      }),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    expect(screen.getByText(/Analysing photo.jpg/, { selector: 'p:not([role])' })).toBeInTheDocument();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('No answer from the detector in time');
+    expect(screen.queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+    expect(within(alert).getByRole('button', { name: 'Try again' })).toBeInTheDocument();
+  });
+
+  it('lets the user cancel a slow request', async () => {
+    server.use(
+      http.post('/api/v1/detect', async () => {
+        await delay('infinite');
+        return HttpResponse.json(realResult());
+      }),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile());
+    await user.click(await screen.findByRole('button', { name: 'Cancel' }));
+    expect(screen.getByRole('status')).toHaveTextContent('Analysis cancelled.');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(picker()).toBeEnabled();
+  });
+
+  it('accepts a dropped picture', async () => {
+    await renderReady();
+    fireEvent.drop(screen.getByTestId('dropzone'), { dataTransfer: { files: [imageFile('dropped.jpg')] } });
+    expect(await screen.findByRole('heading', { name: /Likely a real photo/ })).toBeInTheDocument();
+    expect(seen[0]!.fields).toEqual([['file', 'dropped.jpg']]);
+  });
+
+  it('accepts a picture pasted from the clipboard', async () => {
+    await renderReady();
+    const event = createEvent.paste(document);
+    Object.defineProperty(event, 'clipboardData', { value: { files: [imageFile('pasted.png', 'image/png')] } });
+    fireEvent(document, event);
+    expect(await screen.findByRole('heading', { name: /Likely a real photo/ })).toBeInTheDocument();
+    expect(seen[0]!.fields).toEqual([['file', 'pasted.png']]);
+  });
+
+  it('offers the camera on phones', async () => {
+    await renderReady();
+    const camera = screen.getByLabelText('Take a photo');
+    expect(camera).toHaveAttribute('accept', 'image/*');
+    expect(camera).toHaveAttribute('capture', 'environment');
+    expect(picker()).toHaveAttribute('accept', 'image/*');
+    expect(picker()).toHaveAttribute('multiple');
+  });
+
+  it('keeps working when the model list cannot be loaded, and can retry it', async () => {
+    let calls = 0;
+    server.use(
+      http.get('/api/v1/models', () =>
+        ++calls === 1
+          ? HttpResponse.json({ detail: 'loading', code: 'not_ready' }, { status: 503 })
+          : HttpResponse.json(modelsResponse),
+      ),
+    );
+    const user = userEvent.setup();
+    render(<App />);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Could not load the models');
+    expect(alert).toHaveTextContent('still starting up');
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('combobox', { name: 'Model' })).toBeInTheDocument();
+  });
+});
+
+describe('batch', () => {
+  it('shows one row per file, and one bad file does not spoil the rest', async () => {
+    const user = await renderReady();
+    await user.upload(picker(), [
+      imageFile('beach.jpg'),
+      imageFile('renamed.jpg', 'image/jpeg', 'not an image'),
+      imageFile('ai-city.png', 'image/png'),
+    ]);
+    const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
+    expect(screen.getByRole('heading', { name: 'Results for 3 pictures' })).toHaveFocus();
+    expect(seen[0]!.url.pathname).toBe('/api/v1/detect/batch');
+    expect(seen[0]!.fields).toEqual([
+      ['files', 'beach.jpg'],
+      ['files', 'renamed.jpg'],
+      ['files', 'ai-city.png'],
+    ]);
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toHaveTextContent('beach.jpgLikely a real photo12%');
+    expect(rows[1]).toHaveTextContent('renamed.jpgError: This file is not a picture the detector can read');
+    expect(rows[2]).toHaveTextContent('ai-city.pngLikely AI-generated91%');
+    expect(screen.getByText('2 analysed, 1 could not be analysed. Select a file name for its full report.')).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent(/2 of 3 pictures analysed/);
+
+    await user.click(within(rows[2]!).getByRole('button', { name: 'Details for ai-city.png' }));
+    expect(await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' })).toHaveFocus();
+  });
+
+  it('does not upload files that fail the client checks, but still lists them', async () => {
+    const user = userEvent.setup({ applyAccept: false });
+    render(<App />);
+    await screen.findByRole('combobox', { name: 'Model' });
+    await user.upload(picker(), [imageFile('a.jpg'), new File(['x'], 'doc.pdf', { type: 'application/pdf' })]);
+    const table = await screen.findByRole('table');
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows[1]).toHaveTextContent('doc.pdfError: This file is not a picture');
+    expect(seen[0]!.fields).toEqual([['files', 'a.jpg']]);
+  });
+
+  it('refuses more files than the server takes in one batch', async () => {
+    server.use(
+      http.get('/api/v1/models', () =>
+        HttpResponse.json({ ...modelsResponse, limits: { ...modelsResponse.limits, max_batch_files: 2 } }),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), [imageFile('a.jpg'), imageFile('b.jpg'), imageFile('c.jpg')]);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Too many files at once. Send at most 2 per batch.');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('reports a failed batch request as a whole (server down)', async () => {
+    server.use(
+      http.post('/api/v1/detect/batch', () => HttpResponse.json({ detail: 'busy', code: 'overloaded' }, { status: 503 })),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), [imageFile('a.jpg'), imageFile('b.jpg')]);
+    expect(await screen.findByRole('alert')).toHaveTextContent('The detector is busy right now');
+    await waitFor(() => expect(screen.queryByRole('table')).not.toBeInTheDocument());
+  });
+});

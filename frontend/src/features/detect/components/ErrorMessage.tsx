@@ -1,0 +1,31 @@
+import type { ApiError } from '../../../api/errors';
+
+interface Props {
+  error: ApiError;
+  title?: string;
+  onRetry?: () => void;
+}
+
+/** A failure in plain words, announced at once (role="alert"), technical detail folded away. */
+export function ErrorMessage({ error, title = 'That did not work', onRetry }: Props) {
+  return (
+    <div className="error" role="alert">
+      <p className="error__title">{title}</p>
+      <p>{error.message}</p>
+      {(error.detail || error.status > 0) && (
+        <details className="error__details">
+          <summary>Technical details</summary>
+          <p>
+            {error.status > 0 ? `HTTP ${error.status}, ` : ''}code <code>{error.code}</code>
+            {error.detail ? `: ${error.detail}` : ''}
+          </p>
+        </details>
+      )}
+      {onRetry && (
+        <button type="button" className="button" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}

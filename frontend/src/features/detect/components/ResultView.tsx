@@ -1,0 +1,89 @@
+import { forwardRef } from 'react';
+import { formatBytes } from '../../../api/errors';
+import type { DetectionResult } from '../../../api/types';
+import { formatMs, percent } from '../../../lib/format';
+import { useObjectUrl } from '../../../lib/useObjectUrl';
+import { VERDICT_EXPLANATION, VERDICT_LABEL, ruleExplanation } from '../verdict';
+import { EvidenceList } from './EvidenceList';
+import { ImagePreview } from './ImagePreview';
+import { ModelScores } from './ModelScores';
+import { ProbabilityGauge } from './ProbabilityGauge';
+
+interface Props {
+  file: File;
+  result: DetectionResult;
+  /** Time from sending to answer, measured by the page (network included). */
+  roundTripMs?: number;
+}
+
+/** The full report for one picture. The heading receives focus when it appears. */
+export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultView({ file, result, roundTripMs }, ref) {
+  const src = useObjectUrl(file);
+  const { decision } = result;
+  return (
+    <section className="result" aria-labelledby="result-heading">
+      <div className="result__media">
+        <ImagePreview src={src} alt={`Your picture: ${file.name}`} heatmap={result.heatmap} />
+      </div>
+      <div className="result__body">
+        <div className={`verdict verdict--${result.verdict}`}>
+          <p className="verdict__kicker">Verdict for {file.name}</p>
+          <h2 id="result-heading" ref={ref} tabIndex={-1} className="verdict__label">
+            <span className="visually-hidden">Verdict:</span> {VERDICT_LABEL[result.verdict]}
+          </h2>
+          <p>{VERDICT_EXPLANATION[result.verdict]}</p>
+          <ProbabilityGauge
+            probability={result.ai_probability}
+            threshold={decision.threshold}
+            band={decision.uncertain_band}
+          />
+          <p className="hint">
+            {ruleExplanation(decision.rule)}
+            {decision.pixel_verdict !== result.verdict &&
+              ` The pixel model alone said: ${VERDICT_LABEL[decision.pixel_verdict]}.`}
+          </p>
+        </div>
+
+        {result.models.length > 1 && <ModelScores scores={result.models} />}
+        <EvidenceList evidence={result.evidence} />
+
+        <section className="card" aria-labelledby="facts-heading">
+          <h3 id="facts-heading">Image facts</h3>
+          <dl className="facts">
+            <div>
+              <dt>Size</dt>
+              <dd>
+                {result.image.width} × {result.image.height} px
+              </dd>
+            </div>
+            <div>
+              <dt>Format</dt>
+              <dd>{result.image.format}</dd>
+            </div>
+            <div>
+              <dt>File size</dt>
+              <dd>{formatBytes(file.size)}</dd>
+            </div>
+            <div>
+              <dt>Model</dt>
+              <dd>
+                {result.model.name} v{result.model.version}
+              </dd>
+            </div>
+            <div>
+              <dt>Analysis time</dt>
+              <dd>
+                {formatMs(result.elapsed_ms)}
+                {roundTripMs !== undefined && ` (${formatMs(roundTripMs)} with upload)`}
+              </dd>
+            </div>
+          </dl>
+        </section>
+        <p className="hint">
+          A score of {percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement;
+          see <a href="#/about">what the detector can and cannot do</a>.
+        </p>
+      </div>
+    </section>
+  );
+});

@@ -1,0 +1,60 @@
+import type { DecisionRule, Evidence, Signal, Strength, Verdict } from '../../api/types';
+
+export const VERDICT_LABEL: Record<Verdict, string> = {
+  ai_generated: 'Likely AI-generated',
+  real: 'Likely a real photo',
+  uncertain: 'Uncertain',
+};
+
+export const VERDICT_EXPLANATION: Record<Verdict, string> = {
+  ai_generated: 'The detector found more signs of an image generator than of a camera.',
+  real: 'The detector found no strong sign of an image generator.',
+  uncertain: 'The score falls in the band where the detector is often wrong, so it does not take a side.',
+};
+
+export const RULE_EXPLANATION: Record<DecisionRule, string> = {
+  pixel_model: "The verdict comes from the pixel model's score.",
+  strong_ai_provenance:
+    'Strong provenance evidence of AI generation decided the verdict, whatever the pixel model said.',
+  strong_real_provenance:
+    'Strong provenance evidence of a real capture decided the verdict, whatever the pixel model said.',
+  moderate_ai_provenance: 'Moderate provenance evidence of AI generation tipped the verdict.',
+};
+
+export function ruleExplanation(rule: string): string {
+  return RULE_EXPLANATION[rule as DecisionRule] ?? `Decided by the rule "${rule}".`;
+}
+
+const KIND_LABEL: Record<string, string> = {
+  c2pa: 'Content Credentials (C2PA)',
+  xmp: 'XMP metadata (IPTC digital source type)',
+  png_text: 'PNG text chunks',
+  exif: 'EXIF metadata',
+  watermark: 'Invisible watermark',
+};
+
+export function evidenceKindLabel(kind: string): string {
+  return KIND_LABEL[kind] ?? kind.replace(/_/g, ' ');
+}
+
+export const SIGNAL_LABEL: Record<Signal, string> = {
+  ai_generated: 'Points to AI generation',
+  real: 'Points to a real capture',
+  neutral: 'Neutral',
+};
+
+export const STRENGTH_LABEL: Record<Strength, string> = {
+  strong: 'Strong',
+  moderate: 'Moderate',
+  weak: 'Weak',
+};
+
+export const STRENGTH_MEANING: Record<Strength, string> = {
+  strong: 'Strong evidence decides the verdict on its own (it is hard to add by accident, though it can be forged).',
+  moderate: 'Moderate evidence can tip the verdict but does not prove anything alone.',
+  weak: 'Weak evidence is shown for information only: metadata is easy to strip or edit.',
+};
+
+export function evidenceMeaning(e: Evidence): string {
+  return STRENGTH_MEANING[e.strength];
+}
