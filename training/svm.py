@@ -1,7 +1,7 @@
 """Support vector machines on scikit-learn: the seed's recipe and a scalable one.
 
 ``--svm-mode fast`` (the default): a linear SVM on high-pass residual and
-spectrum features (``aidetect.features.residual_features_fast``, 247 numbers per
+spectrum features (``aidetect.features.residual_features``, 247 numbers per
 image: where generators leave traces) over the WHOLE training set. Features are
 computed batch by batch in worker processes (only features, never all pixels,
 are held: 100,000 images take 100 MB), then ``StandardScaler`` and ``LinearSVC``
@@ -24,7 +24,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from aidetect.features import raw_pixels, residual_features_fast
+from aidetect.features import raw_pixels, residual_features
 from training.common import Splits, TrainConfig, Trained, log
 from training.data import ImageDataset, balanced_subset, class_weights, iterate
 
@@ -75,9 +75,7 @@ def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
 
     spec = cfg.spec("raw")
     started = time.perf_counter()
-    x, y = extract(
-        cfg, splits.train, spec, residual_features_fast, augment=cfg.augment, desc="features"
-    )
+    x, y = extract(cfg, splits.train, spec, residual_features, augment=cfg.augment, desc="features")
     t_features = time.perf_counter() - started
     c = cfg.svm_c if cfg.svm_c is not None else 0.1
     weight = class_weights(splits.train) if cfg.class_weight == "auto" else None
@@ -87,7 +85,7 @@ def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
     scaler = StandardScaler()
     log(cfg, f"fitting LinearSVC (C={c}) on {x.shape[0]:,} x {x.shape[1]} features")
     clf.fit(scaler.fit_transform(x), y)
-    features = FunctionTransformer(residual_features_fast)
+    features = FunctionTransformer(residual_features)
     features.fit(x[:0])  # stateless; marks it fitted
     pipe = Pipeline([("features", features), ("scaler", scaler), ("svm", clf)])
     seconds = time.perf_counter() - started
@@ -102,7 +100,7 @@ def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
         input_spec=spec,
         details={
             "mode": "fast",
-            "features": "aidetect.features.residual_features_fast",
+            "features": "aidetect.features.residual_features",
             "classifier": f"CalibratedClassifierCV(LinearSVC(C={c}), sigmoid, cv={folds})",
             "feature_seconds": round(t_features, 2),
             "fit_seconds": round(seconds - t_features, 2),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from aidetect.datasets import Sample, list_samples
-from aidetect.features import residual_features, residual_features_fast
+from aidetect.features import residual_features
 from aidetect.imaging import decode_file
 from aidetect.preprocess import InputSpec, preprocess
 from training.data import (
@@ -146,9 +146,15 @@ def test_loader_rows_depend_on_seed_and_epoch_only(datasets):
         np.testing.assert_array_equal(s, p)
 
 
-def test_fast_residual_features_equal_the_original():
+def test_vectorised_histograms_equal_numpy_histogram():
+    from aidetect.features import _histograms16
+
     rng = np.random.default_rng(0)
-    batch = rng.integers(0, 256, (16, 32, 32, 3)).astype(np.float32)
-    np.testing.assert_array_equal(residual_features(batch), residual_features_fast(batch))
-    smooth = (batch / 8).round()
-    np.testing.assert_allclose(residual_features(smooth), residual_features_fast(smooth))
+    values = np.clip(rng.normal(0, 8, (16, 500)), -16, 16)
+    values[0, :3] = [-16.0, 16.0, 0.0]  # both edges and the centre
+    expected = np.stack([np.histogram(row, bins=16, range=(-16, 16))[0] for row in values])
+    np.testing.assert_array_equal(_histograms16(values), expected)
+    assert residual_features(rng.integers(0, 256, (2, 32, 32, 3)).astype(np.float32)).shape == (
+        2,
+        247,
+    )
