@@ -184,7 +184,10 @@ def decode_image(
     img = open_image(data, limits)
     fmt = img.format or "unknown"
     mode = img.mode
-    n_frames = int(getattr(img, "n_frames", 1) or 1)
+    try:  # counting frames walks every frame header (GIF, TIFF, APNG): they may be broken
+        n_frames = int(getattr(img, "n_frames", 1) or 1)
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError) as exc:
+        raise UndecodableImageError(f"The image's frames are truncated or corrupt: {exc}") from exc
     pixels = to_rgb_array(img)
     return DecodedImage(
         pixels=pixels,

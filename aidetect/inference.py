@@ -159,6 +159,18 @@ class Detector:
     def load_all(self) -> dict[str, Loaded]:
         return self.registry.load_all()
 
+    def warm_up(self) -> None:
+        """Run every model once before the first request.
+
+        Keras traces its inference function on the first call and again on the second
+        batch shape (then it generalises): seconds on a CPU that would otherwise land on
+        the first users' requests.
+        """
+        blank = np.full((64, 64, 3), 128, np.uint8)
+        for loaded in self.registry.load_all().values():
+            score_pixels(loaded, [blank])
+            score_pixels(loaded, [blank, blank])
+
     def resolve(self, name: str | None) -> Loaded:
         target = name or self.default_model
         if target is None:

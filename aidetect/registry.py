@@ -147,6 +147,10 @@ class LoadedModel:
 
     #: rows per model call: bounds memory when a batch holds many crops
     chunk_size = 64
+    #: input pixels per Keras call: big batches of big inputs overflow the CPU caches, so
+    #: per-image cost grows with the batch (ResNet50 at 200x200 on 2 cores: 125 ms an image
+    #: alone, 271 ms an image in batches of 32; docs/benchmarks.md). Tiny inputs keep 64.
+    pixel_budget = 4 * 200 * 200
 
     def __init__(self, metadata: ModelMetadata, path: Path, estimator: Any):
         self.metadata = metadata
@@ -168,9 +172,12 @@ class LoadedModel:
         if len(batch) == 0:
             return np.zeros((0,), dtype=np.float64)
         parts = []
+        rows = self.chunk_size
+        if self.metadata.format != "sklearn":
+            rows = max(1, min(rows, self.pixel_budget // (batch.shape[1] * batch.shape[2])))
         with self._lock:
-            for start in range(0, len(batch), self.chunk_size):
-                parts.append(self._raw(batch[start : start + self.chunk_size]))
+            for start in range(0, len(batch), rows):
+                parts.append(self._raw(batch[start : start + rows]))
         p = np.concatenate(parts).astype(np.float64)
         if self.metadata.output == "real_probability":
             p = 1.0 - p

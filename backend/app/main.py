@@ -67,6 +67,7 @@ def load_models(app: FastAPI, settings: Settings) -> None:
             raise RuntimeError(f"no model in {settings.models_dir}")
         loaded = detector.load_all()
         detector.resolve(None)  # the default model must exist
+        detector.warm_up()  # trace the inference functions now, not on the first request
         state.detector, state.loaded_models, state.ready = detector, list(loaded), True
         log.info("ready: %d model(s) loaded, default %s", len(loaded), detector.default_model)
     except Exception as exc:  # report, stay alive for /healthz, answer 503 elsewhere
