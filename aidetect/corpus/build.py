@@ -1,0 +1,535 @@
+"""Build a CIFAKE-style corpus of camera-photo crops (REAL) and content-matched ESRGAN fakes (FAKE).
+
+Layout: ``DIR/{train,val,test}/{REAL,FAKE}/*.png``, ``DIR/manifest.csv``
+(``path,label,generator,source_id,split``; label 1 = AI-generated), ``DIR/sources.csv``
+(provenance and licences) and ``DIR/summary.json``.
+
+Both classes go through one encoder, :func:`encode_png`: 8-bit RGB PNG, no metadata,
+zlib level 6, the crop size exactly. Splits are by photo (seeded hash of ``source_id``),
+and a fake made from a crop inherits that crop's ``source_id`` and split.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import logging
+import multiprocessing as mp
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from aidetect.corpus import sources as src_mod
+from aidetect.corpus.esrgan import NPM_PACKAGES, NPM_VERSION, SCALES
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
+DEFAULT_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
+ALL_FAMILIES = (*DEFAULT_FAMILIES, "esrgan-default", "ae8")
+AE_GENERATOR = "ae8-selftrained"
+DEFAULT_NPM_CACHE = Path("~/.cache/aidetect/npm").expanduser()
+MANIFEST_COLUMNS = ("path", "label", "generator", "source_id", "split")
+
+
+# ----------------------------------------------------------------------------- encoding
+def encode_png(pixels: np.ndarray) -> bytes:
+    """The one final encoding of every corpus image (real and fake): RGB PNG, no metadata."""
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError("expected HxWx3 uint8 pixels")
+    buf = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def load_photo(path: Path, rotate: int = 0) -> np.ndarray:
+    """Decode to upright 8-bit RGB: EXIF orientation first, then any extra clockwise rotation.
+
+    MPO files (stereo cameras) give their first frame.
+    """
+    with Image.open(path) as im:
+        im.seek(0)
+        im = ImageOps.exif_transpose(im)
+        if rotate % 360:
+            im = im.rotate(-rotate, expand=True)
+        if im.mode != "RGB":
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                im = im.convert("RGBA")
+                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                im = Image.alpha_composite(bg, im)
+            im = im.convert("RGB")
+        return np.asarray(im, dtype=np.uint8).copy()
+
+
+# ----------------------------------------------------------------------------- hashing
+def dhash(pixels: np.ndarray, size: int = 8) -> int:
+    """Difference hash: grey (size+1)xsize thumbnail, one bit per horizontal gradient sign."""
+    grey = Image.fromarray(pixels).convert("L").resize((size + 1, size), Image.LANCZOS)
+    a = np.asarray(grey, dtype=np.int16)
+    bits = (a[:, 1:] > a[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def unit_hash(*parts: object) -> float:
+    h = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+def assign_split(source_id: str, seed: int) -> str:
+    u = unit_hash("split", seed, source_id)
+    if u < SPLIT_FRACTIONS[0]:
+        return "train"
+    if u < SPLIT_FRACTIONS[0] + SPLIT_FRACTIONS[1]:
+        return "val"
+    return "test"
+
+
+def crop_windows(
+    height: int, width: int, crop: int, max_crops: int, rng: np.random.Generator
+) -> list[tuple[int, int]]:
+    """Top-left corners of non-overlapping native-resolution crops, seeded.
+
+    The photo is cut into a grid of ``crop``-sized cells (centred); about half of the cells
+    are used (so larger photos give more crops), at most ``max_crops``, chosen at random.
+    """
+    rows, cols = height // crop, width // crop
+    if rows == 0 or cols == 0:
+        return []
+    cells = [(r, c) for r in range(rows) for c in range(cols)]
+    n = int(min(max_crops, max(1, round(len(cells) * 0.5))))
+    y0, x0 = (height - rows * crop) // 2, (width - cols * crop) // 2
+    pick = rng.choice(len(cells), size=n, replace=False)
+    return sorted((y0 + cells[i][0] * crop, x0 + cells[i][1] * crop) for i in pick)
+
+
+# ----------------------------------------------------------------------------- generators
+def generator_names(families: list[str] | tuple[str, ...], scales=SCALES) -> list[str]:
+    out = []
+    for fam in families:
+        if fam not in ALL_FAMILIES:
+            raise ValueError(f"unknown generator family {fam!r}; known: {', '.join(ALL_FAMILIES)}")
+        if fam == "ae8":
+            out.append(AE_GENERATOR)
+            continue
+        size = fam.removeprefix("esrgan-")
+        for s in scales:
+            if size == "default" and s != 2:
+                continue
+            out.append(f"esrgan-{size}-x{s}")
+    return out
+
+
+def expand_generators(spec: str | None) -> list[str]:
+    """Accept family names (all their scales) and single generator names (``esrgan-thick-x4``)."""
+    if not spec:
+        return generator_names(DEFAULT_FAMILIES)
+    out: list[str] = []
+    for tok in (t.strip() for t in spec.split(",")):
+        if not tok:
+            continue
+        if tok in ALL_FAMILIES:
+            out.extend(generator_names([tok]))
+        elif tok == AE_GENERATOR:
+            out.append(tok)
+        else:
+            fam, _, sc = tok.rpartition("-x")
+            if fam not in ALL_FAMILIES or not sc.isdigit() or tok not in generator_names([fam]):
+                raise ValueError(f"unknown generator or family {tok!r}")
+            out.append(tok)
+    return list(dict.fromkeys(out))
+
+
+def family_of(generator: str) -> str:
+    return "ae8" if generator == AE_GENERATOR else generator.rpartition("-x")[0]
+
+
+def npm_package_dir(size: str, npm_cache: Path) -> Path:
+    """Fetch ``@upscalerjs/<model>@1.0.0`` with ``npm pack`` into the cache (once) and unpack it."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    pkg = NPM_PACKAGES[size]
+    name = pkg.lstrip("@").replace("/", "-")
+    out = Path(npm_cache).expanduser() / f"{name}-{NPM_VERSION}"
+    if (out / "package" / "package.json").exists():
+        return out / "package"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tgz = out.parent / f"{name}-{NPM_VERSION}.tgz"
+    if not tgz.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is not installed; cannot fetch the ESRGAN weights")
+        subprocess.run(
+            [npm, "pack", f"{pkg}@{NPM_VERSION}", "--pack-destination", str(out.parent)],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    tmp = out.with_name(out.name + ".tmp")
+    with tarfile.open(tgz) as tf:
+        tf.extractall(tmp, filter="data")
+    tmp.replace(out)
+    return out / "package"
+
+
+_WORKER_MODELS: dict[str, object] = {}
+
+
+def _fake_worker(args: tuple) -> tuple[str, float]:
+    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
+    from aidetect.corpus.esrgan import Upscaler
+
+    real_path, out_path, generator, npm_cache, ae_weights = args
+    if generator == AE_GENERATOR:
+        from aidetect.corpus.autoencoder import Autoencoder
+
+        if generator not in _WORKER_MODELS:
+            _WORKER_MODELS[generator] = Autoencoder.load(ae_weights)
+        real = np.asarray(Image.open(real_path).convert("RGB"))
+        t0 = time.perf_counter()
+        fake = _WORKER_MODELS[generator].reconstruct(real)
+        dt = time.perf_counter() - t0
+        Path(out_path).write_bytes(encode_png(fake))
+        return generator, dt
+    if generator not in _WORKER_MODELS:
+        size, scale = generator.removeprefix("esrgan-").rsplit("-x", 1)
+        _WORKER_MODELS[generator] = Upscaler.load(
+            npm_package_dir(size, npm_cache), size, int(scale)
+        )
+    up = _WORKER_MODELS[generator]
+    real = np.asarray(Image.open(real_path).convert("RGB"))
+    t0 = time.perf_counter()
+    fake = make_fake(real, up)
+    dt = time.perf_counter() - t0
+    Path(out_path).write_bytes(encode_png(fake))
+    return generator, dt
+
+
+def make_fake(real: np.ndarray, upscaler) -> np.ndarray:
+    h, w = real.shape[:2]
+    s = upscaler.scale
+    lh, lw = -(-h // s), -(-w // s)  # ceil, so x3 of 256 gives 258 before the centre crop
+    low = Image.fromarray(real).resize((lw, lh), Image.BICUBIC)  # Pillow's resize antialiases
+    sr = upscaler.upscale(np.asarray(low))
+    oy, ox = (sr.shape[0] - h) // 2, (sr.shape[1] - w) // 2
+    return np.ascontiguousarray(sr[oy : oy + h, ox : ox + w])
+
+
+def _init_worker() -> None:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    try:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except Exception:  # keras on another backend: nothing to set
+        pass
+
+
+# ----------------------------------------------------------------------------- build
+@dataclass
+class CropRecord:
+    path: str
+    label: int
+    generator: str
+    source_id: str
+    split: str
+
+
+def _source_id(photo: src_mod.Photo) -> str:
+    stem = photo.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    bundle = ""
+    if "!/" in photo.file:
+        bundle = photo.file.split("!/")[0].rsplit("/", 1)[-1].removesuffix(".rcc") + "-"
+    return src_mod._slug(f"{photo.package}-{bundle}{stem}")
+
+
+def build_corpus(
+    out: str | Path,
+    sources: str = "all",
+    crop: int = 256,
+    max_crops_per_photo: int = 16,
+    families: str | list[str] | None = None,
+    seed: int = 0,
+    limit_photos: int | None = None,
+    cache: str | Path | None = None,
+    npm_cache: str | Path | None = None,
+    workers: int = 2,
+    fakes_per_real: float = 1.0,
+    dedupe_distance: int = 6,
+    ae_weights: str | Path | None = None,
+    balance_sizes: bool = False,
+) -> dict:
+    """Build the corpus in ``out``; returns the summary (also written to ``summary.json``)."""
+    t_start = time.time()
+    out = Path(out)
+    npm_cache = Path(npm_cache or DEFAULT_NPM_CACHE).expanduser()
+    if isinstance(families, list | tuple):
+        families = ",".join(families)
+    generators = expand_generators(families) if fakes_per_real > 0 else []
+    if AE_GENERATOR in generators and crop % 8:
+        raise ValueError("the ae8 generator needs a crop size that is a multiple of 8")
+    if generators:  # fail early (before any pixel work) if the weights cannot be had
+        esr = [g for g in generators if g.startswith("esrgan-")]
+        for size in sorted({g.removeprefix("esrgan-").rsplit("-x", 1)[0] for g in esr}):
+            npm_package_dir(size, npm_cache)
+    photos, failures = src_mod.fetch_sources(sources, Path(cache) if cache else None)
+    if limit_photos:
+        photos = photos[:limit_photos]
+
+    for split in SPLITS:
+        for cls in ("REAL", "FAKE"):
+            (out / split / cls).mkdir(parents=True, exist_ok=True)
+
+    records: list[CropRecord] = []
+    source_rows = []
+    kept_hashes: list[tuple[int, str]] = []
+    skipped: list[dict[str, str]] = []
+    seen_ids: set[str] = set()
+    for photo in photos:
+        try:
+            pixels = load_photo(photo.path, photo.rotate)
+        except Exception as exc:
+            skipped.append({"file": photo.file, "reason": f"undecodable: {exc}"})
+            continue
+        sid = _source_id(photo)
+        while sid in seen_ids:
+            sid += "_"
+        h = dhash(pixels)
+        dup = next((k for hh, k in kept_hashes if hamming(h, hh) <= dedupe_distance), None)
+        if dup:
+            skipped.append({"file": photo.file, "reason": f"near-duplicate of {dup}"})
+            continue
+        if min(pixels.shape[:2]) < crop:
+            skipped.append({"file": photo.file, "reason": f"smaller than {crop} px"})
+            continue
+        seen_ids.add(sid)
+        kept_hashes.append((h, sid))
+        split = assign_split(sid, seed)
+        rng = np.random.default_rng(int(unit_hash("crops", seed, sid) * 2**63))
+        wins = crop_windows(pixels.shape[0], pixels.shape[1], crop, max_crops_per_photo, rng)
+        for y, x in wins:
+            rel = f"{split}/REAL/{sid}_{y}_{x}.png"
+            (out / rel).write_bytes(
+                encode_png(np.ascontiguousarray(pixels[y : y + crop, x : x + crop]))
+            )
+            records.append(CropRecord(rel, 0, "real", sid, split))
+        source_rows.append(
+            {
+                "source_id": sid,
+                "registry": photo.registry,
+                "package": photo.package,
+                "version": photo.version,
+                "file": photo.file,
+                "licence": photo.licence,
+                "width": pixels.shape[1],
+                "height": pixels.shape[0],
+                "rotate": photo.rotate,
+                "dhash": f"{h:016x}",
+                "split": split,
+                "crops": len(wins),
+            }
+        )
+
+    # Fakes: each real crop is picked (seeded) to make one fake with a generator chosen
+    # round-robin over a seeded shuffle, so generators are balanced.
+    jobs = []
+    throughput: dict[str, dict[str, float]] = {}
+    if generators:
+        reals = sorted(records, key=lambda r: unit_hash("fake", seed, r.path))
+        n_fake = round(len(reals) * fakes_per_real)
+        for i in range(n_fake):
+            r = reals[i % len(reals)]
+            gen = generators[i % len(generators)]
+            rel = f"{r.split}/FAKE/{Path(r.path).stem}_{gen}.png"
+            jobs.append((r, gen, rel))
+        jobs.sort(key=lambda j: (j[1], j[2]))  # group by generator: one model load per worker
+        aew = str(ae_weights) if ae_weights else None
+        args = [
+            (str(out / r.path), str(out / rel), gen, str(npm_cache), aew) for r, gen, rel in jobs
+        ]
+        t0 = time.time()
+        times: dict[str, list[float]] = {}
+        if workers > 1 and len(args) > 1:
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(workers, initializer=_init_worker) as pool:
+                for k, (gen, dt) in enumerate(pool.imap(_fake_worker, args, chunksize=4)):
+                    times.setdefault(gen, []).append(dt)
+                    if (k + 1) % 100 == 0:
+                        log.info("fakes: %d/%d (%.0fs)", k + 1, len(args), time.time() - t0)
+        else:
+            for a in args:
+                gen, dt = _fake_worker(a)
+                times.setdefault(gen, []).append(dt)
+        for gen, ts in sorted(times.items()):
+            # first call of each model includes tracing; report the median per crop
+            med = float(np.median(ts))
+            throughput[gen] = {
+                "crops": len(ts),
+                "median_s_per_crop": round(med, 4),
+                "crops_per_s_per_process": round(1 / med, 2) if med else None,
+            }
+        for r, gen, rel in jobs:
+            records.append(CropRecord(rel, 1, gen, r.source_id, r.split))
+
+    records.sort(key=lambda r: r.path)
+    with open(out / "manifest.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(MANIFEST_COLUMNS)
+        for r in records:
+            w.writerow([r.path, r.label, r.generator, r.source_id, r.split])
+    with open(out / "sources.csv", "w", newline="") as f:
+        cols = [
+            "source_id",
+            "registry",
+            "package",
+            "version",
+            "file",
+            "licence",
+            "width",
+            "height",
+            "rotate",
+            "dhash",
+            "split",
+            "crops",
+        ]
+        w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(source_rows)
+    gen_rows = []
+    for gen in generators:
+        if gen == AE_GENERATOR:
+            gen_rows.append(
+                {
+                    "generator": gen,
+                    "family": "ae8",
+                    "package": "self-trained: training/generators/train_autoencoder.py",
+                    "licence": "MIT (this project)",
+                }
+            )
+            continue
+        size = gen.removeprefix("esrgan-").rsplit("-x", 1)[0]
+        gen_rows.append(
+            {
+                "generator": gen,
+                "family": family_of(gen),
+                "package": f"{NPM_PACKAGES[size]}@{NPM_VERSION}",
+                "licence": "MIT",
+            }
+        )
+
+    summary = summarize(records)
+    summary.update(
+        {
+            "seed": seed,
+            "crop": crop,
+            "encoding": "PNG, 8-bit RGB, no metadata, zlib level 6 (both classes)",
+            "sources": sources,
+            "photos_used": len(source_rows),
+            "photos_skipped": skipped,
+            "source_failures": failures,
+            "generators": gen_rows,
+            "fake_throughput": throughput,
+            "workers": workers,
+            "build_seconds": round(time.time() - t_start, 1),
+        }
+    )
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    if balance_sizes:
+        summary = balance_file_size(out, seed=seed)
+    return summary
+
+
+def summarize(records) -> dict:
+    per_split = {s: Counter() for s in SPLITS}
+    per_gen = Counter()
+    photos = {s: set() for s in SPLITS}
+    for r in records:
+        per_split[r.split]["FAKE" if r.label else "REAL"] += 1
+        per_gen[(r.split, r.generator)] += 1
+        photos[r.split].add(r.source_id)
+    return {
+        "total": len(records),
+        "counts": {s: dict(per_split[s]) for s in SPLITS},
+        "photos_per_split": {s: len(photos[s]) for s in SPLITS},
+        "per_generator": {
+            g: {s: per_gen[(s, g)] for s in SPLITS} for g in sorted({g for _, g in per_gen})
+        },
+    }
+
+
+def read_manifest(path: str | Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def balance_file_size(out: str | Path, seed: int = 0, bins: int = 32) -> dict:
+    """Drop files so that REAL and FAKE have the same PNG-size distribution in every split.
+
+    A lossless PNG's size measures the crop's pixel entropy, and super-resolved fakes
+    are smoother than camera crops (fewer bytes). Left alone, "small file = fake" (that
+    is, "smooth = fake") is a shortcut that flags real out-of-focus photos. Per split, the
+    files are binned by quantiles of log file size and each bin keeps as many of each
+    class as the rarer class has there (seeded choice). Rewrites ``manifest.csv`` and
+    ``summary.json``; deletes the dropped files.
+    """
+    out = Path(out)
+    rows = read_manifest(out / "manifest.csv")
+    keep: list[dict[str, str]] = []
+    dropped = 0
+    for split in SPLITS:
+        srows = [r for r in rows if r["split"] == split]
+        if not srows:
+            continue
+        size = np.log(np.array([(out / r["path"]).stat().st_size for r in srows], dtype=float))
+        edges = np.quantile(size, np.linspace(0, 1, bins + 1)[1:-1])
+        which = np.searchsorted(edges, size, side="right")
+        for b in range(bins):
+            members = [r for r, w in zip(srows, which, strict=True) if w == b]
+            by_cls = {
+                lab: sorted(
+                    (r for r in members if r["label"] == lab),
+                    key=lambda r: unit_hash("balance", seed, r["path"]),
+                )
+                for lab in ("0", "1")
+            }
+            n = min(len(by_cls["0"]), len(by_cls["1"]))
+            for lab in ("0", "1"):
+                keep.extend(by_cls[lab][:n])
+                for r in by_cls[lab][n:]:
+                    (out / r["path"]).unlink(missing_ok=True)
+                    dropped += 1
+    keep.sort(key=lambda r: r["path"])
+    with open(out / "manifest.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(MANIFEST_COLUMNS)
+        for r in keep:
+            w.writerow([r[c] for c in MANIFEST_COLUMNS])
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    before = {k: summary.get(k) for k in ("total", "counts", "per_generator")}
+    recs = [
+        CropRecord(r["path"], int(r["label"]), r["generator"], r["source_id"], r["split"])
+        for r in keep
+    ]
+    summary.update(summarize(recs))
+    summary["file_size_balancing"] = {"bins_per_split": bins, "dropped": dropped, "before": before}
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary

