@@ -63,7 +63,6 @@ def build_keras(out: Path, size: int = 32, name: str = "tiny-cnn", default: bool
             "threshold": 0.5,
             "uncertain_band": [0.4, 0.6],
             "default": default,
-            "metrics": {"test": {"accuracy": 0.0}},
             "training_data": {"generators": ["toy-nearest-upsampling"]},
         },
         keras_model=model,
