@@ -131,6 +131,20 @@ def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     return img
 
 
+#: What Pillow's plugins raise on corrupt data past the header (fuzzing found IndexError
+#: from truncated GIF frames and TypeError from TIFF pages with broken dimensions).
+_CORRUPT = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    KeyError,
+)
+
+
 def to_rgb_array(img: Image.Image) -> np.ndarray:
     """Decode pixels, apply EXIF orientation and convert any mode to 8-bit RGB.
 
@@ -145,7 +159,7 @@ def to_rgb_array(img: Image.Image) -> np.ndarray:
         arr = _convert(img)
     except Image.DecompressionBombError as exc:
         raise TooManyPixelsError(f"The image has too many pixels: {exc}") from exc
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, MemoryError) as exc:
+    except (*_CORRUPT, MemoryError) as exc:
         raise UndecodableImageError(f"The image data is truncated or corrupt: {exc}") from exc
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
@@ -186,7 +200,7 @@ def decode_image(
     mode = img.mode
     try:  # counting frames walks every frame header (GIF, TIFF, APNG): they may be broken
         n_frames = int(getattr(img, "n_frames", 1) or 1)
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError) as exc:
+    except _CORRUPT as exc:
         raise UndecodableImageError(f"The image's frames are truncated or corrupt: {exc}") from exc
     pixels = to_rgb_array(img)
     return DecodedImage(

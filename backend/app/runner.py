@@ -27,10 +27,14 @@ class InferenceRunner:
         self.max_waiting = max_concurrency * queue_factor
         self.timeout_s = timeout_s
 
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
+    def check_capacity(self) -> None:
+        """503 at once when the queue is full: routes call this before reading the body."""
         stats = self.limiter.statistics()
         if stats.borrowed_tokens >= stats.total_tokens and stats.tasks_waiting >= self.max_waiting:
             raise OverloadedError("The server is busy; try again in a moment.")
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        self.check_capacity()
         try:
             with anyio.fail_after(self.timeout_s):
                 return await anyio.to_thread.run_sync(

@@ -114,6 +114,7 @@ async def detect(
     heatmap: Annotated[bool, Query(description="Return per-region scores as a PNG")] = False,
 ) -> DetectionResult:
     model = check_model(model)
+    runner.check_capacity()  # refuse before reading up to max_bytes of body
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
         data = await json_field(request, "image", settings.max_bytes)
@@ -172,6 +173,7 @@ async def detect_batch(
     model: ModelQuery = None,
 ) -> BatchResponse:
     model = check_model(model)
+    runner.check_capacity()
     parts = await read_multipart(
         request,
         part_limit=settings.max_bytes,

@@ -48,6 +48,7 @@ LEGACY_BODY = {
 async def legacy_predict(
     request: Request, detector: DetectorDep, runner: RunnerDep, settings: SettingsDep
 ) -> LegacyResponse:
+    runner.check_capacity()
     data = await json_field(request, "bytes_data", settings.max_bytes)
     model = settings.legacy_model or detector.registry.legacy_name()
     result = await runner.run(lambda: detector.detect(data, model))
