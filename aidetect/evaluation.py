@@ -23,6 +23,32 @@ from aidetect.errors import AIDetectError
 from aidetect.imaging import read_file_limited
 from aidetect.inference import Detector
 
+#: The headline entries of a ``metrics.json`` kept in model metadata and summaries.
+SUMMARY_KEYS = (
+    "n",
+    "threshold",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "average_precision",
+    "confusion_matrix",
+    "false_positive_rate",
+    "expected_calibration_error",
+    "counts",
+    "uncertain_band",
+    "uncertain_rate",
+    "per_generator",
+    "verdicts",
+    "failures",
+)
+
+
+def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The ``SUMMARY_KEYS`` entries of an evaluation's metrics (plots, file lists dropped)."""
+    return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}
+
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     edges = np.linspace(0, 1, bins + 1)

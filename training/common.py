@@ -30,7 +30,7 @@ import numpy as np
 
 from aidetect.datasets import Sample, counts, detect_layout, list_samples
 from aidetect.errors import AIDetectError
-from aidetect.evaluation import compute_metrics, evaluate, threshold_for_fpr
+from aidetect.evaluation import compute_metrics, evaluate, summarise, threshold_for_fpr
 from aidetect.imaging import read_file_limited
 from aidetect.inference import Detector
 from aidetect.preprocess import CropSpec, InputSpec
@@ -388,26 +388,7 @@ def finish_run(cfg: TrainConfig, splits: Splits, trained: Trained) -> dict[str, 
             progress=cfg.progress,
             extra={"command": meta["command"], "split": "test" if splits.test else "val"},
         )
-        keep = (
-            "n",
-            "threshold",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "roc_auc",
-            "average_precision",
-            "confusion_matrix",
-            "false_positive_rate",
-            "expected_calibration_error",
-            "counts",
-            "uncertain_band",
-            "uncertain_rate",
-            "per_generator",
-            "verdicts",
-            "failures",
-        )
-        test_metrics = {k: report[k] for k in keep if k in report}
+        test_metrics = summarise(report)
         test_metrics["report"] = "report/metrics.json"
         if not splits.test:
             test_metrics["note"] = "no test split: this is the validation split"

@@ -27,7 +27,7 @@ import numpy as np
 
 from aidetect.datasets import list_samples
 from aidetect.errors import AIDetectError
-from aidetect.evaluation import compute_metrics, evaluate
+from aidetect.evaluation import compute_metrics, evaluate, summarise
 from aidetect.inference import Detector, combine_members
 from aidetect.registry import Registry, validate_name, write_artifact
 from training.common import choose_threshold, describe_counts
@@ -167,20 +167,7 @@ def build_ensemble(
             progress=progress,
             extra={"command": command, "split": "test"},
         )
-        keys = (
-            "n",
-            "threshold",
-            "accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "roc_auc",
-            "average_precision",
-            "false_positive_rate",
-            "uncertain_rate",
-            "per_generator",
-        )
-        meta_d["metrics"]["test"] = {k: report[k] for k in keys if k in report}
+        meta_d["metrics"]["test"] = summarise(report)
     card = _card(meta_d, parts)
     return write_artifact(out, meta_d, card=card).model_dump(mode="json", exclude_none=True)
 

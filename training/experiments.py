@@ -38,6 +38,7 @@ from typing import Any
 from PIL import Image
 
 from aidetect.datasets import Sample, counts, evaluation_samples, list_samples
+from aidetect.evaluation import summarise
 
 VARIANTS = ("original", "jpeg90", "jpeg75", "jpeg50", "downscale50", "centrecrop")
 FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
@@ -218,24 +219,7 @@ def run_evaluate(
 
 
 def _summary(m: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "n",
-        "threshold",
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "roc_auc",
-        "average_precision",
-        "confusion_matrix",
-        "false_positive_rate",
-        "expected_calibration_error",
-        "uncertain_band",
-        "uncertain_rate",
-        "failures",
-        "per_generator",
-    )
-    return {k: m.get(k) for k in keys}
+    return summarise(m)
 
 
 # --- 1. robustness ------------------------------------------------------------------------------

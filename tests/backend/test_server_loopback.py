@@ -3,67 +3,23 @@
 from __future__ import annotations
 
 import base64
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support import images
+from tests.support.server import running_server
 from tests.support.tiny_models import toy_images
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory):
-    port = free_port()
-    tmpdir = tmp_path_factory.mktemp("server-tmp")
-    log = tmp_path_factory.mktemp("server-log") / "server.log"
-    env = {
-        **os.environ,
-        "AIDETECT_MODELS_DIR": str(tiny_models),
-        "AIDETECT_FRONTEND_DIST": "/nonexistent",
-        "AIDETECT_LOG_LEVEL": "debug",
-        "TMPDIR": str(tmpdir),
-    }
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "aidetect.cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {log.read_text()}")
-            time.sleep(0.3)
-        else:
-            proc.kill()
-            pytest.fail(f"server not ready: {log.read_text()}")
-        yield {"url": url, "tmpdir": tmpdir, "log": log}
-        proc.terminate()
-        proc.wait(20)
+    with running_server(tiny_models, tmp_path_factory.mktemp("loopback")) as srv:
+        yield srv
 
 
 MARKER = b"UPLOAD-MARKER-7f3a9c"

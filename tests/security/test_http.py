@@ -9,69 +9,25 @@
 
 from __future__ import annotations
 
-import os
 import select
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support import images
+from tests.support.server import running_server
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 LIMIT = 1_000_000
 MARKER = b"SECRET-UPLOAD-MARKER-51c2"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory):
-    port = _free_port()
-    tmpdir = tmp_path_factory.mktemp("sec-tmp")
-    log = tmp_path_factory.mktemp("sec-log") / "server.log"
-    env = {
-        **os.environ,
-        "AIDETECT_MODELS_DIR": str(tiny_models),
-        "AIDETECT_FRONTEND_DIST": "/nonexistent",
-        "AIDETECT_MAX_BYTES": str(LIMIT),
-        "AIDETECT_LOG_LEVEL": "debug",
-        "TMPDIR": str(tmpdir),
-    }
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "aidetect.cli", "serve", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {log.read_text()}")
-            time.sleep(0.3)
-        else:
-            proc.kill()
-            pytest.fail(f"server not ready: {log.read_text()}")
-        yield {"url": url, "port": port, "tmpdir": tmpdir, "log": log}
-        proc.terminate()
-        proc.wait(20)
+    env = {"AIDETECT_MAX_BYTES": str(LIMIT)}
+    with running_server(tiny_models, tmp_path_factory.mktemp("sec"), env) as srv:
+        yield srv
 
 
 def stream_upload(port: int, path: str, content_type: str, total: int, head: bytes = b""):
