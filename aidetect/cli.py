@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aidetect import __version__
-from aidetect.settings import Settings
+from aidetect.settings import Settings, read_trust_anchors
 
 NO_MODEL_HELP = """\
 No model is installed in {models_dir}.
@@ -51,6 +51,7 @@ def _detector(args: argparse.Namespace, settings: Settings):
         threshold_override=settings.threshold,
         provenance=settings.provenance and not getattr(args, "no_provenance", False),
         decode_threads=settings.decode_threads,
+        trust_anchors_pem=read_trust_anchors(settings),
     )
     return detector, name
 

@@ -146,12 +146,14 @@ class Detector:
         threshold_override: float | None = None,
         provenance: bool = True,
         decode_threads: int = 0,
+        trust_anchors_pem: str | None = None,
     ):
         self.registry = registry
         self.limits = limits
         self.default_model = default_model or registry.default_name()
         self.threshold_override = threshold_override
         self.provenance = provenance
+        self.trust_anchors_pem = trust_anchors_pem
         # Pillow and the provenance readers release the GIL: decode batches in parallel.
         self.decode_threads = decode_threads or min(8, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
@@ -188,7 +190,9 @@ class Detector:
             return []
         from aidetect.provenance import analyse
 
-        return analyse(data, image=image.original, rgb=image.pixels)
+        return analyse(
+            data, image=image.original, rgb=image.pixels, trust_anchors_pem=self.trust_anchors_pem
+        )
 
     def result(
         self,

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         None, description="Model behind the seed's POST / (default: the resnet50 model)"
     )
     provenance: bool = Field(True, description="Read provenance evidence (C2PA, XMP, ...)")
+    c2pa_trust_anchors: Path | None = Field(
+        None, description="PEM file of C2PA signers to trust (camera claims count as strong)"
+    )
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Override every model's decision threshold"
     )
@@ -63,6 +66,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+
+def read_trust_anchors(settings: Settings) -> str | None:
+    """The C2PA trust anchors named by the settings, read once at start-up (None if unset)."""
+    if settings.c2pa_trust_anchors is None:
+        return None
+    return settings.c2pa_trust_anchors.read_text("ascii", "replace")
 
 
 @lru_cache

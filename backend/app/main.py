@@ -24,7 +24,7 @@ import aidetect
 from aidetect.imaging import Limits
 from aidetect.inference import Detector
 from aidetect.registry import Registry
-from aidetect.settings import Settings, get_settings
+from aidetect.settings import Settings, get_settings, read_trust_anchors
 from backend.app.api.errors import error_response, install_error_handlers
 from backend.app.api.routes import detect, health, legacy, models
 from backend.app.runner import InferenceRunner
@@ -54,6 +54,7 @@ def build_detector(settings: Settings) -> Detector:
         threshold_override=settings.threshold,
         provenance=settings.provenance,
         decode_threads=settings.decode_threads,
+        trust_anchors_pem=read_trust_anchors(settings),
     )
 
 

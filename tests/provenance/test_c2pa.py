@@ -135,3 +135,20 @@ def test_broken_jumbf_is_a_neutral_note_or_nothing(photo):
     ev = analyse(photo[:2] + seg + photo[2:])
     assert triples(ev) in ([], [("c2pa", "neutral", "weak")])
     assert verdicts(ev) == PIXEL_ONLY
+
+
+def test_the_trust_anchor_setting_reaches_the_service(signed, pki, tiny_models, tmp_path):
+    """AIDETECT_C2PA_TRUST_ANCHORS (the typed setting) -> Detector -> analyser -> verdict."""
+    from aidetect.inference import Detector
+    from aidetect.registry import Registry
+    from aidetect.settings import Settings, read_trust_anchors
+
+    anchors = tmp_path / "anchors.pem"
+    anchors.write_text(pki.ca_pem)
+    for path, expected in ((None, "moderate"), (anchors, "strong")):
+        pem = read_trust_anchors(Settings(c2pa_trust_anchors=path))
+        detector = Detector(Registry(tiny_models), trust_anchors_pem=pem)
+        result = detector.detect(signed["capture"], "tiny-svm")
+        assert [(e.kind, e.signal, e.strength) for e in result.evidence] == [
+            ("c2pa", "real", expected)
+        ]
