@@ -6,7 +6,8 @@ Layouts understood (labels: 1 = AI-generated, 0 = real):
   searched recursively below each;
 - CIFAKE: ``DIR/{train,test}/{REAL,FAKE}`` (``split`` from the folder; ``val`` too);
 - a CSV manifest ``DIR/manifest.csv`` (or a CSV file given directly) with columns
-  ``path,label[,generator][,source_id][,split]``; ``path`` relative to the CSV;
+  ``path,label[,generator][,source_id][,split][,family][,pair_id][,content]``; ``path``
+  relative to the CSV;
 - ArtiFact: ``DIR/<source>/metadata.csv`` with ``image_path`` (or ``filename``) and
   ``target`` (0 = real, otherwise a generator id; the source folder names the
   generator).
@@ -37,6 +38,12 @@ class Sample:
     generator: str = ""
     source_id: str = ""
     split: str = ""
+    #: the generator's lineage (corpus-v2's ``family`` column), for per-family results
+    family: str = ""
+    #: images sharing a ``pair_id`` are one aligned pair (a real crop and its round trip):
+    #: training augments both members alike
+    pair_id: str = ""
+    content: str = ""  # photo, art, anime, other (when the data says)
 
 
 class DatasetError(ValueError):
@@ -91,6 +98,9 @@ def read_manifest(csv_path: Path) -> list[Sample]:
                     generator=(row.get("generator") or "").strip(),
                     source_id=(row.get("source_id") or "").strip(),
                     split=SPLIT_NAMES.get((row.get("split") or "").strip().lower(), ""),
+                    family=(row.get("family") or "").strip(),
+                    pair_id=(row.get("pair_id") or "").strip(),
+                    content=(row.get("content") or "").strip(),
                 )
             )
     return out

@@ -24,3 +24,22 @@ class ResNetPreprocess(keras.layers.Layer):
         x = inputs[..., ::-1]
         mean = ops.convert_to_tensor([103.939, 116.779, 123.68], dtype=x.dtype)
         return x - mean
+
+
+@keras.saving.register_keras_serializable(package="aidetect")
+class NeighbourResidual(keras.layers.Layer):
+    """The neighbouring-pixel residual of NPR (Tan et al., CVPR 2024).
+
+    ``x`` minus its nearest-neighbour 2x down-then-up copy: zero wherever a 2x
+    up-sampler copied pixels, the camera's own pixel-to-pixel variation elsewhere.
+    Any input size (odd sides are handled by cutting the up-sampled copy back).
+    """
+
+    def call(self, inputs):
+        down = inputs[:, ::2, ::2, :]
+        up = ops.repeat(ops.repeat(down, 2, axis=1), 2, axis=2)
+        shape = ops.shape(inputs)
+        return inputs - up[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

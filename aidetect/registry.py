@@ -414,6 +414,20 @@ def write_artifact(
     return validated
 
 
+def update_metadata(model_dir: str | os.PathLike[str], fields: dict[str, Any]) -> ModelMetadata:
+    """Add or replace top-level fields of an artifact's ``metadata.json`` (for results
+    measured after training, such as held-out evaluations). The model file is untouched,
+    so its recorded SHA-256 stays valid; the result is validated like any metadata."""
+    path = Path(model_dir) / METADATA_FILE
+    meta = json.loads(path.read_text())
+    meta.update(fields)
+    validated = ModelMetadata.model_validate(meta)
+    path.write_text(
+        json.dumps(validated.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+    )
+    return validated
+
+
 def model_card(meta: ModelMetadata) -> str:
     """A model card generated from metadata (training writes a fuller one)."""
     lines = [

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-ARCHS = ("svm", "cnn", "resnet50")
+ARCHS = ("svm", "cnn", "resnet50", "patchnet")
 
 
 def _workers_default() -> int:
@@ -53,6 +53,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             svm_subset=args.svm_subset,
             svm_c=args.svm_c,
             cnn_variant=args.cnn_variant,
+            patches_per_image=args.patches_per_image,
+            paired=not args.unpaired,
+            families=tuple(f.strip() for f in (args.families or "").split(",") if f.strip()),
             resume=args.resume,
             version=args.version,
             progress=not args.quiet,
@@ -199,6 +202,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--svm-subset", type=int, default=2000, help="svm seed mode: images used")
     p.add_argument("--svm-c", type=float, help="svm fast mode: C (default 0.1)")
     p.add_argument("--cnn-variant", choices=["seed", "improved"], default="seed")
+    p.add_argument(
+        "--patches-per-image",
+        type=int,
+        default=4,
+        help="patchnet: native-resolution windows cut from each decoded training image",
+    )
+    p.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="patchnet: augment the members of an aligned pair (same pair_id) independently",
+    )
+    p.add_argument(
+        "--families",
+        default=None,
+        help="train on AI images of these families only (comma-separated, shell patterns "
+        "such as esrgan-*; the manifest's family column, else the generator); real "
+        "images are always kept",
+    )
     p.add_argument(
         "--resume",
         action="store_true",

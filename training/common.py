@@ -39,7 +39,7 @@ from training.data import class_weights, describe, split_samples, subset
 
 #: The uncertain band's edges: thresholds for these false-positive rates on validation reals.
 BAND_FPRS = (0.10, 0.01)
-DEFAULT_SIZES = {"svm": 32, "cnn": 32, "resnet50": 200}
+DEFAULT_SIZES = {"svm": 32, "cnn": 32, "resnet50": 200, "patchnet": 64}
 
 
 @dataclass
@@ -71,6 +71,9 @@ class TrainConfig:
     svm_subset: int = 2000
     svm_c: float | None = None
     cnn_variant: str = "seed"
+    patches_per_image: int = 4
+    paired: bool = True
+    families: tuple[str, ...] = ()
     resume: bool = False
     version: str = "1.0.0"
     progress: bool = True
@@ -146,6 +149,12 @@ class TrainConfig:
                 args += ["--svm-c", str(self.svm_c)]
         if self.arch == "cnn":
             args += ["--cnn-variant", self.cnn_variant]
+        if self.arch == "patchnet":
+            args += ["--patches-per-image", str(self.patches_per_image)]
+            if not self.paired:
+                args.append("--unpaired")
+        if self.families:
+            args += ["--families", ",".join(self.families)]
         if self.arch == "resnet50":
             args += ["--weights", self.weights, "--unfreeze", str(self.unfreeze)]
             if self.fine_tune_epochs is not None:
@@ -194,10 +203,21 @@ def load_splits(cfg: TrainConfig) -> Splits:
     if cfg.limit:
         samples = subset(samples, cfg.limit, cfg.seed, root=cfg.data)
     samples = split_samples(samples, cfg.val, cfg.test, cfg.seed, root=cfg.data)
+    if cfg.families:
+        samples = [s for s in samples if s.label == 0 or family_selected(s, cfg.families)]
     parts = {k: [s for s in samples if s.split == k] for k in ("train", "val", "test")}
     if not parts["train"] or len({s.label for s in parts["train"]}) < 2:
         raise AIDetectError("the training split needs images of both classes")
     return Splits(layout=detect_layout(cfg.data), **parts)
+
+
+def family_selected(sample: Sample, patterns: Sequence[str]) -> bool:
+    """Whether an AI sample's family (else its generator) matches one of ``patterns``
+    (shell-style, e.g. ``esrgan-*``)."""
+    from fnmatch import fnmatchcase
+
+    key = sample.family or sample.generator
+    return any(fnmatchcase(key, p) for p in patterns)
 
 
 def training_data_meta(cfg: TrainConfig, splits: Splits) -> dict[str, Any]:
@@ -213,6 +233,7 @@ def training_data_meta(cfg: TrainConfig, splits: Splits) -> dict[str, Any]:
         ),
         "class_weight": {str(k): round(v, 6) for k, v in weights.items()} if weights else None,
         "augment": list(cfg.augment),
+        "families": list(cfg.families) or "all",
     }
 
 
@@ -287,10 +308,15 @@ def keras_teardown() -> None:
 
 # --- scoring through the serving path ---------------------------------------------------------
 def score_samples(
-    detector: Detector, model: str, samples: Sequence[Sample], batch_size: int = 64
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Labels, P(AI) and generators for samples, scored by ``Detector.detect_many``."""
-    ys, ps, gens = [], [], []
+    detector: Detector,
+    model: str,
+    samples: Sequence[Sample],
+    batch_size: int = 64,
+    return_samples: bool = False,
+) -> tuple:
+    """Labels, P(AI) and generators for samples, scored by ``Detector.detect_many``
+    (and, with ``return_samples``, the samples that could be scored)."""
+    ys, ps, gens, scored = [], [], [], []
     for start in range(0, len(samples), batch_size):
         chunk = samples[start : start + batch_size]
         blobs, kept = [], []
@@ -306,7 +332,9 @@ def score_samples(
             ys.append(s.label)
             ps.append(res.ai_probability)
             gens.append(s.generator or ("real" if s.label == 0 else "unknown"))
-    return np.asarray(ys, dtype=int), np.asarray(ps, dtype=np.float64), gens
+            scored.append(s)
+    out = np.asarray(ys, dtype=int), np.asarray(ps, dtype=np.float64), gens
+    return (*out, scored) if return_samples else out
 
 
 def choose_threshold(
@@ -564,6 +592,8 @@ def run_training(cfg: TrainConfig) -> dict[str, Any]:
         from training import cnn as module  # type: ignore[no-redef]
     elif cfg.arch == "resnet50":
         from training import resnet50 as module  # type: ignore[no-redef]
+    elif cfg.arch == "patchnet":
+        from training import patchnet as module  # type: ignore[no-redef]
     else:
         raise ValueError(f"unknown architecture {cfg.arch!r}")
     started = time.perf_counter()

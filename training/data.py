@@ -28,14 +28,25 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter
 
 from aidetect.datasets import Sample, counts
 from aidetect.errors import AIDetectError
 from aidetect.imaging import decode_file
 from aidetect.preprocess import Box, InputSpec, preprocess
 
-AUGMENTATIONS = ("flip", "rotate", "zoom", "jpeg", "blur", "crop")
+AUGMENTATIONS = (
+    "flip",
+    "rotate",
+    "zoom",
+    "colour",
+    "rescale",
+    "jpeg",
+    "jpeg-strong",
+    "blur",
+    "noise",
+    "crop",
+)
 #: The default: cheap, label-preserving, and aimed at what breaks detectors in the wild
 #: (JPEG re-saving, softening). ``rotate`` and ``zoom`` (the seed's) resample every
 #: pixel, which can hide the up-sampling traces a detector looks for: opt in.
@@ -47,6 +58,18 @@ ZOOM = 0.1  # the seed's RandomZoom(0.1): +-10 %
 CROP_SIDE = (0.8, 1.0)  # resize policy: a random square of 80..100 % of the short side
 P_JPEG = 0.5
 P_BLUR = 0.3
+#: ``jpeg-strong``: the compression people's uploads meet (messengers, social networks)
+JPEG_QUALITY_STRONG = (30, 95)
+P_JPEG_STRONG = 0.7
+RESCALE = (0.5, 1.5)  # ``rescale``: resize the whole image by this factor, before cropping
+P_RESCALE = 0.5
+NOISE_SIGMA = (0.5, 3.0)  # ``noise``: Gaussian sensor-like noise, in grey levels
+P_NOISE = 0.2
+COLOUR = 0.1  # ``colour``: brightness, contrast and saturation each scaled by 1 +- this
+P_COLOUR = 0.3
+#: A strong set for patch models on aligned pairs (research: JPEG 30-95, resizing by
+#: 0.5-1.5, blur, noise and colour jitter, all applied to both classes alike).
+STRONG_AUGMENT = ("flip", "colour", "rescale", "blur", "noise", "jpeg-strong", "crop")
 
 
 def parse_augment(text: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -61,11 +84,13 @@ def parse_augment(text: str | Sequence[str] | None) -> tuple[str, ...]:
         return DEFAULT_AUGMENT
     if names == ["all"]:
         return AUGMENTATIONS
+    if names == ["strong"]:
+        return STRONG_AUGMENT
     unknown = sorted(set(names) - set(AUGMENTATIONS))
     if unknown:
         raise ValueError(
             f"unknown augmentation(s) {', '.join(unknown)}; choose from "
-            f"{', '.join(AUGMENTATIONS)}, 'none', 'default' or 'all'"
+            f"{', '.join(AUGMENTATIONS)}, 'none', 'default', 'strong' or 'all'"
         )
     return tuple(a for a in AUGMENTATIONS if a in names)
 
@@ -185,12 +210,19 @@ def augment_pixels(
 ) -> np.ndarray:
     """Label-preserving changes to a whole upright RGB uint8 image (both classes alike).
 
-    Order: geometry (flip, rotate, zoom) first, then the degradations a photo meets
-    when shared (JPEG re-compression, blur). Crops are chosen afterwards by
-    ``training_boxes``.
+    Order: geometry (flip, rotate, zoom) and colour first, then what a photo meets when
+    it is shared: resizing, softening, noise and JPEG re-compression (last, as on the
+    way to a user). Crops are chosen afterwards by ``training_box``. Each step draws its
+    random numbers from ``rng`` alone (never from the pixels), so two images given
+    generators in the same state (an aligned pair) get exactly the same changes.
     """
     if "flip" in augment and rng.random() < 0.5:
         pixels = pixels[:, ::-1]
+    if "colour" in augment and rng.random() < P_COLOUR:
+        b, c, sat = 1.0 + rng.uniform(-COLOUR, COLOUR, size=3)
+        img = Image.fromarray(np.ascontiguousarray(pixels))
+        img = ImageEnhance.Contrast(ImageEnhance.Brightness(img).enhance(b)).enhance(c)
+        pixels = np.asarray(ImageEnhance.Color(img).enhance(sat))
     if "rotate" in augment or "zoom" in augment:
         angle = rng.uniform(-1, 1) * ROTATE_TURNS * 360 if "rotate" in augment else 0.0
         scale = 1.0 + rng.uniform(-ZOOM, ZOOM) if "zoom" in augment else 1.0
@@ -204,17 +236,34 @@ def augment_pixels(
         half_w, half_h = w / 2 / scale, h / 2 / scale
         box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
         pixels = np.asarray(img.resize((w, h), Image.Resampling.BILINEAR, box=box))
+    if "rescale" in augment and rng.random() < P_RESCALE:
+        factor = rng.uniform(*RESCALE)
+        method = (Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS)
+        h, w = pixels.shape[:2]
+        size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        img = Image.fromarray(np.ascontiguousarray(pixels))
+        pixels = np.asarray(img.resize(size, method[int(rng.integers(3))]))
     if "jpeg" in augment and rng.random() < P_JPEG:
-        buf = io.BytesIO()
-        quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
-        Image.fromarray(np.ascontiguousarray(pixels)).save(buf, "JPEG", quality=quality)
-        buf.seek(0)
-        pixels = np.asarray(Image.open(buf).convert("RGB"))
+        pixels = _jpeg(pixels, int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
     if "blur" in augment and rng.random() < P_BLUR:
         radius = float(rng.uniform(*BLUR_SIGMA))
         img = Image.fromarray(np.ascontiguousarray(pixels))
         pixels = np.asarray(img.filter(ImageFilter.GaussianBlur(radius)))
+    if "noise" in augment and rng.random() < P_NOISE:
+        sigma = rng.uniform(*NOISE_SIGMA)
+        noisy = pixels + rng.standard_normal(pixels.shape, dtype=np.float32) * np.float32(sigma)
+        pixels = np.clip(noisy, 0, 255).round().astype(np.uint8)
+    if "jpeg-strong" in augment and rng.random() < P_JPEG_STRONG:
+        quality = int(rng.integers(JPEG_QUALITY_STRONG[0], JPEG_QUALITY_STRONG[1] + 1))
+        pixels = _jpeg(pixels, quality)
     return np.ascontiguousarray(pixels)
+
+
+def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    return np.asarray(Image.open(buf).convert("RGB"))
 
 
 def training_box(
@@ -246,18 +295,26 @@ def training_box(
 
 
 def training_input(
-    pixels: np.ndarray, spec: InputSpec, augment: Sequence[str], rng: np.random.Generator
+    pixels: np.ndarray,
+    spec: InputSpec,
+    augment: Sequence[str],
+    rng: np.random.Generator,
+    patches: int = 1,
 ) -> np.ndarray:
-    """One model input row ``(size, size, 3)`` float32, made through ``preprocess``."""
+    """Model input rows ``(patches, size, size, 3)`` float32, made through ``preprocess``.
+
+    The image is augmented once; ``patches`` windows are then cut from it (under the
+    ``crops`` policy, each at its own random native-resolution position).
+    """
     pixels = augment_pixels(pixels, augment, rng) if augment else pixels
     h, w = pixels.shape[:2]
-    box = training_box(w, h, spec, augment, rng)
-    if box is None:
+    boxes = [training_box(w, h, spec, augment, rng) for _ in range(max(1, patches))]
+    if boxes[0] is None:
         # resize policy: exactly what serving does
         batch, _ = preprocess(pixels, spec)
-    else:
-        batch, _ = preprocess(pixels, spec, [box])
-    return batch[0]
+        return np.repeat(batch, len(boxes), axis=0) if len(boxes) > 1 else batch
+    batch, _ = preprocess(pixels, spec, boxes)  # type: ignore[arg-type]
+    return batch
 
 
 # --- the batch loader -------------------------------------------------------------------------
@@ -272,6 +329,13 @@ class ImageDataset(keras.utils.PyDataset):
 
     ``workers`` and ``use_multiprocessing`` are Keras's: with ``workers > 1`` and
     processes, every core decodes.
+
+    ``patches``: rows cut from each decoded and augmented image (patch models learn
+    from several native-resolution windows of one crop for the price of one decode);
+    a batch then holds ``batch_size * patches`` rows. ``paired``: samples that share a
+    ``pair_id`` (a real crop and its aligned round trip) draw their augmentation and
+    windows from one random state, so both members of a pair are re-compressed,
+    resized and cut identically and differ only in what the generator changed.
     """
 
     def __init__(
@@ -288,6 +352,8 @@ class ImageDataset(keras.utils.PyDataset):
         workers: int = 1,
         use_multiprocessing: bool | None = None,
         max_queue_size: int = 10,
+        patches: int = 1,
+        paired: bool = False,
     ):
         if use_multiprocessing is None:
             use_multiprocessing = workers > 1
@@ -306,6 +372,8 @@ class ImageDataset(keras.utils.PyDataset):
         self.seed = int(seed)
         self.class_weight = class_weight
         self.transform = transform
+        self.patches = max(1, int(patches))
+        self.paired = paired
         self.epoch = 0
         self.labels = np.array([s.label for s in self.samples], dtype=np.float32)
 
@@ -321,11 +389,18 @@ class ImageDataset(keras.utils.PyDataset):
         # Keras makes a new worker pool each epoch, which sees this counter.
         self.epoch += 1
 
+    def rng_for(self, i: int) -> np.random.Generator:
+        """Sample ``i``'s random state this epoch (shared by an aligned pair)."""
+        pair = self.samples[i].pair_id if self.paired else ""
+        if pair:
+            key = int.from_bytes(hashlib.sha256(pair.encode()).digest()[:8], "big")
+            return np.random.default_rng([self.seed, self.epoch, 1, key])
+        return np.random.default_rng([self.seed, self.epoch, i])
+
     def row(self, i: int) -> np.ndarray:
-        """The model input for sample ``i`` in the current epoch."""
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+        """The model input rows for sample ``i`` in the current epoch."""
         pixels = decode_file(self.samples[i].path).pixels
-        return training_input(pixels, self.spec, self.augment, rng)
+        return training_input(pixels, self.spec, self.augment, self.rng_for(i), self.patches)
 
     def __getitem__(self, idx: int):
         if idx >= len(self):
@@ -343,10 +418,10 @@ class ImageDataset(keras.utils.PyDataset):
             shape = (0, self.spec.size, self.spec.size, 3)
             x = np.zeros(shape, dtype=np.float32)
         else:
-            x = np.stack(rows)
+            x = np.concatenate(rows)
         if self.transform is not None:
             x = np.asarray(self.transform(x), dtype=np.float32)
-        y = self.labels[kept]
+        y = np.repeat(self.labels[kept], self.patches)
         if self.class_weight is None:
             return x, y
         w = np.array([self.class_weight[int(v)] for v in y], dtype=np.float32)

@@ -276,6 +276,7 @@ def build_corpus(
     dedupe_distance: int = 6,
     ae_weights: str | Path | None = None,
     balance_sizes: bool = False,
+    extra_photos: list[src_mod.Photo] | None = None,
 ) -> dict:
     """Build the corpus in ``out``; returns the summary (also written to ``summary.json``)."""
     t_start = time.time()
@@ -293,6 +294,7 @@ def build_corpus(
     photos, failures = src_mod.fetch_sources(sources, Path(cache) if cache else None)
     if limit_photos:
         photos = photos[:limit_photos]
+    photos = [*photos, *(extra_photos or [])]
 
     for split in SPLITS:
         for cls in ("REAL", "FAKE"):

@@ -62,6 +62,33 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="weights of the self-trained ae8 family "
         "(default training/generators/ae8/ae8.weights.h5)",
     )
+    v2 = b.add_argument_group(
+        "corpus-v2",
+        "with --shared-data: add aligned TAEF2 fakes of every real crop and crops of the "
+        "genuine generator outputs (see aidetect/corpus/v2.py)",
+    )
+    v2.add_argument(
+        "--shared-data",
+        default=None,
+        help="folder with data/generated/catalog.tsv and weights/taef2/ (builds corpus-v2)",
+    )
+    v2.add_argument("--taef2-weights", default=None, help="folder with taef2_{encoder,decoder}.npz")
+    v2.add_argument(
+        "--max-crops-per-generated",
+        type=int,
+        default=12,
+        help="crops per generated picture (default 12)",
+    )
+    v2.add_argument(
+        "--no-jpeg-match",
+        action="store_true",
+        help="store aligned fakes losslessly even when their source photo was a JPEG",
+    )
+    v2.add_argument(
+        "--no-generated",
+        action="store_true",
+        help="leave the genuine generator outputs out (aligned and SR fakes only)",
+    )
     b.set_defaults(func=_build)
 
     c = sub.add_parser(
@@ -80,6 +107,30 @@ def _build(args: argparse.Namespace) -> int:
     from aidetect.corpus.build import build_corpus
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.shared_data or args.taef2_weights:
+        from aidetect.corpus.v2 import build_corpus_v2
+
+        summary = build_corpus_v2(
+            out=args.out,
+            shared_data=args.shared_data or args.taef2_weights,
+            sources=args.sources,
+            crop=args.crop,
+            max_crops_per_photo=args.max_crops_per_photo,
+            max_crops_per_generated=args.max_crops_per_generated,
+            sr_families=args.families,
+            sr_per_real=args.fakes_per_real,
+            seed=args.seed,
+            limit_photos=args.limit_photos,
+            cache=args.cache,
+            npm_cache=args.npm_cache,
+            workers=args.workers,
+            taef2_weights=args.taef2_weights,
+            jpeg_match=not args.no_jpeg_match,
+            generated=bool(args.shared_data) and not args.no_generated,
+        )
+        keys = ("total", "counts", "sources_per_split", "per_family", "build_seconds")
+        print(json.dumps({k: summary[k] for k in keys}, indent=2))
+        return 0
     summary = build_corpus(
         out=args.out,
         sources=args.sources,

@@ -100,7 +100,14 @@ def test_each_augmentation_keeps_shape_and_type(op):
     img = rng.integers(0, 256, (37, 45, 3), dtype=np.uint8)
     for seed in range(4):
         out = augment_pixels(img, (op,), np.random.default_rng(seed))
+        if op == "rescale":  # resizes the whole image by 0.5-1.5, aspect ratio kept
+            assert out.shape[2] == 3 and out.dtype == np.uint8
+            assert abs(out.shape[1] / out.shape[0] - 45 / 37) < 0.1
+            continue
         assert out.shape == img.shape and out.dtype == np.uint8
+    if op == "rescale":
+        sizes = {augment_pixels(img, (op,), np.random.default_rng(s)).shape for s in range(8)}
+        assert len(sizes) > 1  # it does resize
 
 
 def test_loader_without_augmentation_is_exactly_preprocess(datasets):

@@ -1,0 +1,461 @@
+"""corpus-v2: camera photos, their aligned TAEF2 round trips, super-resolution fakes and
+genuine text-to-image outputs, each fake a named family in the manifest.
+
+Built on top of the corpus-v1 builder (``aidetect.corpus.build.build_corpus``), which cuts
+the REAL crops and makes the super-resolution (ESRGAN) fakes; this module then adds
+
+- **aligned fakes** (family ``taef2``): every REAL crop's round trip through the TAEF2
+  autoencoder. Same content, size, framing and split as the real crop (``pair_id`` links
+  the two); when the crop's source photo was a JPEG, the fake is JPEG-compressed at the
+  source's estimated quality before it is stored, so that both members of a pair carry
+  one JPEG compression at the same quality ("JPEG matching", as in DDA);
+- **genuine generator outputs** (families ``sd1``, ``sd2``, ``sdxl``, ``sd3``, ``flux1``,
+  ``stable-cascade``, ``pixart``, ``hunyuan-dit``: the catalog's ``family`` column):
+  native-resolution crops of each picture in ``<shared>/data/generated``, split by
+  picture, near-duplicate series (same seed or prompt, one dHash apart) kept in one split.
+
+Every file is written by the one encoder of the corpus (``encode_png``: 8-bit RGB PNG, no
+metadata), the crop size is the same for every class, and the manifest gains the columns
+``family``, ``pair_id`` and ``content`` (``photo``, ``art``, ``anime``, ``other``).
+The TAEF2 weights and the generated pictures are read from a folder given as an option and
+never copied anywhere but the corpus.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import multiprocessing as mp
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from aidetect.corpus import build as v1
+from aidetect.corpus import sources as src_mod
+
+log = logging.getLogger(__name__)
+
+V2_COLUMNS = (*v1.MANIFEST_COLUMNS, "family", "pair_id", "content")
+#: the ESRGAN families made by the v1 builder in corpus-v2 (downscale, then upscale)
+DEFAULT_SR_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
+
+# IJG (libjpeg) standard luminance table, in natural order: the base of quality scaling.
+_IJG_LUMA = np.array(
+    [
+        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+        14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+        18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+        49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    ],
+    dtype=np.float64,
+)  # fmt: skip
+_ZIGZAG = np.array(
+    [
+        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+        12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+    ]
+)  # fmt: skip
+
+
+def ijg_table(quality: int) -> np.ndarray:
+    q = min(100, max(1, int(quality)))
+    scale = 5000 / q if q < 50 else 200 - 2 * q
+    return np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
+
+
+def estimate_jpeg_quality(path: str | Path) -> int | None:
+    """The IJG quality whose luminance table is nearest the file's, or ``None`` (not JPEG).
+
+    Pillow gives the tables in zig-zag order; they are compared in natural order. Files
+    written with non-IJG tables (some cameras) get the nearest IJG quality.
+    """
+    with Image.open(path) as im:
+        if im.format not in ("JPEG", "MPO"):
+            return None
+        q = getattr(im, "quantization", None) or {}
+        if 0 not in q or len(q[0]) < 64:
+            return None
+        table = np.empty(64)
+        table[_ZIGZAG] = np.asarray(list(q[0])[:64], dtype=np.float64)
+    errs = [np.abs(np.log(ijg_table(k)) - np.log(table)).mean() for k in range(1, 101)]
+    return int(np.argmin(errs)) + 1
+
+
+def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buf, "JPEG", quality=int(quality))
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("RGB")).copy()
+
+
+# ----------------------------------------------------------------------------- aligned fakes
+_TAE = None
+
+
+def _init_taef2_worker(weights: str, threads: int) -> None:
+    global _TAE
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except Exception:  # another Keras backend: nothing to set
+        pass
+    from aidetect.corpus.taef2 import TAEF2
+
+    _TAE = TAEF2.load(weights)
+
+
+def _taef2_chunk(jobs: list[tuple[str, str, int | None]]) -> list[float]:
+    """Round-trip a chunk of same-sized crops in one batch; returns seconds per crop."""
+    assert _TAE is not None
+    reals = [np.asarray(Image.open(src).convert("RGB")) for src, _, _ in jobs]
+    t0 = time.perf_counter()
+    by_shape: dict[tuple[int, ...], list[int]] = {}
+    for i, r in enumerate(reals):
+        by_shape.setdefault(r.shape, []).append(i)
+    fakes: list[np.ndarray | None] = [None] * len(reals)
+    for idx in by_shape.values():
+        out = _TAE.reconstruct_batch(np.stack([reals[i] for i in idx]))
+        for i, f in zip(idx, out, strict=True):
+            fakes[i] = f
+    for (_, dst, quality), fake in zip(jobs, fakes, strict=True):
+        assert fake is not None
+        if quality is not None:
+            fake = jpeg_roundtrip(fake, quality)
+        Path(dst).write_bytes(v1.encode_png(fake))
+    dt = (time.perf_counter() - t0) / max(1, len(jobs))
+    return [dt] * len(jobs)
+
+
+# ----------------------------------------------------------------------------- genuine outputs
+@dataclass
+class Generated:
+    path: Path
+    file: str
+    generator: str
+    folder: str
+    family: str
+    content: str
+    licence: str
+    source: str
+
+
+def read_catalog(folder: str | Path) -> list[Generated]:
+    folder = Path(folder)
+    out = []
+    with open(folder / "catalog.tsv", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            out.append(
+                Generated(
+                    path=folder / row["file"],
+                    file=row["file"],
+                    generator=row["generator"],
+                    folder=row["folder"],
+                    family=row["family"],
+                    content=row.get("content", ""),
+                    licence=row.get("licence", ""),
+                    source=f"{row.get('source_repo', '')}@{row.get('source_commit', '')[:12]}:"
+                    f"{row.get('source_path', '')}",
+                )
+            )
+    return out
+
+
+def find_generated(shared: str | Path) -> Path | None:
+    shared = Path(shared).expanduser()
+    for cand in (shared, shared / "generated", shared / "data" / "generated"):
+        if (cand / "catalog.tsv").is_file():
+            return cand
+    return None
+
+
+def genuine_crops(
+    out: Path,
+    generated_dir: Path,
+    crop: int,
+    max_crops: int,
+    seed: int,
+    dedupe_distance: int = 6,
+) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
+    """Native-resolution crops of every catalogued picture; rows for the manifest and sources."""
+    rows: list[dict[str, str]] = []
+    srcs: list[dict[str, object]] = []
+    series: list[tuple[int, str]] = []  # (dhash, series id) of pictures seen so far
+    for g in sorted(read_catalog(generated_dir), key=lambda g: g.file):
+        try:
+            pixels = v1.load_photo(g.path)
+        except Exception as exc:  # an unreadable picture skips itself, not the build
+            log.warning("skipping %s: %s", g.file, exc)
+            continue
+        stem = src_mod._slug(f"gen-{g.folder}-{Path(g.file).stem}")[:120]
+        h = v1.dhash(pixels)
+        sid = next((s for hh, s in series if v1.hamming(h, hh) <= dedupe_distance), None)
+        if sid is None:
+            sid = stem
+            series.append((h, sid))
+        split = v1.assign_split(sid, seed)
+        rng = np.random.default_rng(int(v1.unit_hash("gen-crops", seed, stem) * 2**63))
+        wins = v1.crop_windows(pixels.shape[0], pixels.shape[1], crop, max_crops, rng)
+        for y, x in wins:
+            rel = f"{split}/FAKE/{stem}_{y}_{x}.png"
+            (out / rel).write_bytes(
+                v1.encode_png(np.ascontiguousarray(pixels[y : y + crop, x : x + crop]))
+            )
+            rows.append(
+                {
+                    "path": rel,
+                    "label": "1",
+                    "generator": g.folder,
+                    "source_id": sid,
+                    "split": split,
+                    "family": g.family,
+                    "pair_id": "",
+                    "content": g.content,
+                }
+            )
+        srcs.append(
+            {
+                "file": g.file,
+                "generator": g.generator,
+                "family": g.family,
+                "content": g.content,
+                "series": sid,
+                "split": split,
+                "crops": len(wins),
+                "licence": g.licence,
+                "source": g.source,
+            }
+        )
+    return rows, srcs
+
+
+# ----------------------------------------------------------------------------- the build
+def build_corpus_v2(
+    out: str | Path,
+    shared_data: str | Path,
+    sources: str = "all",
+    crop: int = 256,
+    max_crops_per_photo: int = 8,
+    max_crops_per_generated: int = 12,
+    sr_families: str | list[str] | None = None,
+    sr_per_real: float = 0.3,
+    seed: int = 0,
+    limit_photos: int | None = None,
+    cache: str | Path | None = None,
+    npm_cache: str | Path | None = None,
+    workers: int = 2,
+    taef2_weights: str | Path | None = None,
+    jpeg_match: bool = True,
+    generated: bool = True,
+) -> dict:
+    """Build corpus-v2 in ``out``; returns the summary (also in ``summary.json``)."""
+    t_start = time.time()
+    out = Path(out)
+    shared = Path(shared_data).expanduser()
+    from aidetect.corpus.taef2 import FAMILY, GENERATOR, LICENCE, TAEF2, find_weights
+
+    weights = find_weights(taef2_weights or shared)
+    gen_dir = find_generated(shared) if generated else None
+    if generated and gen_dir is None:
+        raise FileNotFoundError(f"no catalog.tsv of generated pictures in {shared}")
+    if isinstance(sr_families, list | tuple):
+        sr_families = ",".join(sr_families)
+    extra = extra_real_photos(shared)
+
+    # 1. REAL crops and super-resolution fakes: the corpus-v1 builder
+    summary_v1 = v1.build_corpus(
+        out,
+        sources=sources,
+        crop=crop,
+        max_crops_per_photo=max_crops_per_photo,
+        families=sr_families or ",".join(DEFAULT_SR_FAMILIES),
+        seed=seed,
+        limit_photos=limit_photos,
+        cache=cache,
+        npm_cache=npm_cache,
+        workers=workers,
+        fakes_per_real=sr_per_real,
+        extra_photos=extra,
+    )
+    rows = v1.read_manifest(out / "manifest.csv")
+    for r in rows:
+        r["family"] = "real" if r["label"] == "0" else v1.family_of(r["generator"])
+        r["pair_id"] = Path(r["path"]).stem if r["label"] == "0" else ""
+        r["content"] = "photo"
+    for r in rows:  # an SR fake belongs to the real crop it was made from
+        if r["label"] == "1":
+            r["pair_id"] = Path(r["path"]).stem.rsplit("_", 1)[0]
+
+    # 2. aligned fakes: every REAL crop through TAEF2, JPEG-matched to its source photo
+    quality = source_jpeg_quality(sources, cache, limit_photos, extra)
+    reals = [r for r in rows if r["label"] == "0"]
+    jobs = []
+    for r in reals:
+        stem = Path(r["path"]).stem
+        q = quality.get(r["source_id"]) if jpeg_match else None
+        rel = f"{r['split']}/FAKE/{stem}_{GENERATOR}.png"
+        jobs.append((str(out / r["path"]), str(out / rel), q))
+        rows.append(
+            {
+                "path": rel,
+                "label": "1",
+                "generator": GENERATOR,
+                "source_id": r["source_id"],
+                "split": r["split"],
+                "family": FAMILY,
+                "pair_id": stem,
+                "content": "photo",
+            }
+        )
+    t0 = time.time()
+    times: list[float] = []
+    chunks = [jobs[i : i + 8] for i in range(0, len(jobs), 8)]
+    if workers > 1 and len(chunks) > 1:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_taef2_worker, initargs=(str(weights), 1)) as pool:
+            for k, ts in enumerate(pool.imap(_taef2_chunk, chunks)):
+                times += ts
+                if (k + 1) % 20 == 0:
+                    log.info("taef2: %d/%d crops (%.0fs)", len(times), len(jobs), time.time() - t0)
+    else:
+        _init_taef2_worker(str(weights), 0)
+        for ch in chunks:
+            times += _taef2_chunk(ch)
+    taef2_seconds = time.time() - t0
+
+    # 3. genuine generator outputs
+    gen_sources: list[dict[str, object]] = []
+    if gen_dir is not None:
+        gen_rows, gen_sources = genuine_crops(out, gen_dir, crop, max_crops_per_generated, seed)
+        rows += gen_rows
+
+    rows.sort(key=lambda r: r["path"])
+    write_manifest_v2(out / "manifest.csv", rows)
+    if gen_sources:
+        with open(out / "generated_sources.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(gen_sources[0]), lineterminator="\n")
+            w.writeheader()
+            w.writerows(gen_sources)
+
+    summary = summarize_v2(rows)
+    summary.update(
+        {
+            "corpus": "corpus-v2",
+            "seed": seed,
+            "crop": crop,
+            "encoding": "PNG, 8-bit RGB, no metadata, zlib level 6 (every class)",
+            "sources": sources,
+            "photos_used": summary_v1["photos_used"],
+            "photos_skipped": summary_v1["photos_skipped"],
+            "source_failures": summary_v1["source_failures"],
+            "extra_real_photos": len(extra),
+            "generators": [
+                *summary_v1["generators"],
+                {
+                    "generator": GENERATOR,
+                    "family": FAMILY,
+                    "package": f"TAEF2 weights from {weights} (not part of the project)",
+                    "weights_sha256": TAEF2.weights_digest(weights),
+                    "licence": LICENCE,
+                },
+            ],
+            "fake_throughput": {
+                **summary_v1["fake_throughput"],
+                GENERATOR: {
+                    "crops": len(times),
+                    "median_s_per_crop": round(float(np.median(times)), 4) if times else None,
+                    "wall_seconds": round(taef2_seconds, 1),
+                },
+            },
+            "aligned": {
+                "jpeg_match": jpeg_match,
+                "pairs": len(jobs),
+                "jpeg_matched_pairs": sum(1 for j in jobs if j[2] is not None),
+                "source_quality_histogram": dict(
+                    Counter(str(q) for q in quality.values() if q is not None).most_common()
+                ),
+            },
+            "generated_dir": str(gen_dir) if gen_dir else None,
+            "generated_pictures": len(gen_sources),
+            "workers": workers,
+            "build_seconds": round(time.time() - t_start, 1),
+        }
+    )
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+def extra_real_photos(shared: Path) -> list[src_mod.Photo]:
+    """Camera photos under ``<shared>/data/real`` (or ``<shared>/real``), if any."""
+    from aidetect.imaging import IMAGE_SUFFIXES
+
+    for cand in (shared / "data" / "real", shared / "real"):
+        if cand.is_dir():
+            files = sorted(p for p in cand.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            return [
+                src_mod.Photo(p, "shared", "shared-real", "", p.relative_to(cand).as_posix(), "")
+                for p in files
+            ]
+    return []
+
+
+def source_jpeg_quality(
+    sources: str,
+    cache: str | Path | None,
+    limit_photos: int | None,
+    extra: list[src_mod.Photo],
+) -> dict[str, int | None]:
+    """source_id -> estimated JPEG quality of its photo (``None`` for PNG, WebP, PPM...)."""
+    photos, _ = src_mod.fetch_sources(sources, Path(cache) if cache else None)
+    if limit_photos:
+        photos = photos[:limit_photos]
+    out: dict[str, int | None] = {}
+    for p in [*photos, *extra]:
+        try:
+            out[v1._source_id(p)] = estimate_jpeg_quality(p.path)
+        except Exception:
+            out[v1._source_id(p)] = None
+    return out
+
+
+def write_manifest_v2(path: Path, rows: list[dict[str, str]]) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(V2_COLUMNS)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in V2_COLUMNS])
+
+
+def summarize_v2(rows: list[dict[str, str]]) -> dict:
+    per_split = {s: Counter() for s in v1.SPLITS}
+    per_family: dict[str, Counter] = {}
+    content: Counter = Counter()
+    sources = {s: set() for s in v1.SPLITS}
+    for r in rows:
+        per_split[r["split"]]["FAKE" if r["label"] == "1" else "REAL"] += 1
+        per_family.setdefault(r["family"], Counter())[r["split"]] += 1
+        content[(r["family"], r["content"])] += 1
+        sources[r["split"]].add(r["source_id"])
+    return {
+        "total": len(rows),
+        "counts": {s: dict(per_split[s]) for s in v1.SPLITS},
+        "sources_per_split": {s: len(sources[s]) for s in v1.SPLITS},
+        "per_family": {f: dict(c) for f, c in sorted(per_family.items())},
+        "content_per_family": {
+            f: {c: n for (ff, c), n in sorted(content.items()) if ff == f}
+            for f in sorted(per_family)
+        },
+    }

@@ -1,0 +1,279 @@
+"""Judge models on generator families they never saw (corpus-v2 and any manifest with a
+``family`` column).
+
+For each model, read from its metadata which AI families it trained on (the
+``--families`` patterns of its run; none recorded means every family in its data).
+Then score, through the serving path (``Registry`` + ``Detector``):
+
+- the **real test photos** (split ``test``): the negatives of every comparison;
+- for each AI family **in** its training data: that family's test split;
+- for each family **held out** of its training data: every image of that family, in
+  every split (none of them was seen), but never two crops of one picture in both
+  training and scoring, since none was trained on.
+
+Per family: ROC-AUC and average precision against the real test photos, the detection
+rate at the model's own threshold, and the same on photo-like content only. The headline
+is the mean ROC-AUC over the held-out genuine families (text-to-image generators), with
+the false-positive rate on the real test photos at the shipped threshold. Scores are
+cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash), so a
+report can be rebuilt without scoring again.
+
+``python -m training.heldout --data DIR --models-dir models --models a,b --out reports/heldout``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aidetect.datasets import Sample, list_samples
+
+#: families made by the corpus builder rather than by a text-to-image model
+SYNTHETIC_FAMILIES = ("taef2", "esrgan-slim", "esrgan-medium", "esrgan-thick", "esrgan-default")
+KIND = {"taef2": "autoencoder (aligned round trips)"}
+
+
+def kind_of(family: str) -> str:
+    if family in KIND:
+        return KIND[family]
+    if family.startswith("esrgan"):
+        return "super-resolution"
+    return "text-to-image"
+
+
+def trained_families(meta: dict[str, Any], all_families: Sequence[str]) -> list[str]:
+    """The AI families a model's training run used (from its recorded ``--families``)."""
+    from fnmatch import fnmatchcase
+
+    td = meta.get("training_data") or {}
+    pats = td.get("families")
+    if not pats or pats == "all":
+        seen = set((td.get("counts") or {}).get("per_generator", {}))
+        # runs before families were recorded: every family in its data
+        return [f for f in all_families if f in seen or not seen]
+    return [f for f in all_families if any(fnmatchcase(f, p) for p in pats)]
+
+
+def selection(samples: Sequence[Sample], trained: Sequence[str]) -> list[Sample]:
+    """Real test photos, test images of trained families, all images of held-out ones."""
+    out = []
+    for s in samples:
+        if s.label == 0 or s.family in trained:
+            if s.split == "test":
+                out.append(s)
+        else:
+            out.append(s)
+    return out
+
+
+def score_cached(detector, name: str, samples: Sequence[Sample], cache: Path) -> dict[str, float]:
+    """P(AI) for each sample's path, scored through the serving path, cached on disk."""
+    from training.common import score_samples
+
+    digest = detector.registry.metadata(name).sha256
+    scores: dict[str, float] = {}
+    if cache.is_file():
+        with open(cache, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if rows and rows[0].get("model_sha256") == digest:
+            scores = {r["path"]: float(r["p_ai"]) for r in rows}
+    todo = [s for s in samples if str(s.path) not in scores]
+    if todo:
+        chunk = 256
+        for i in range(0, len(todo), chunk):
+            part = todo[i : i + chunk]
+            _, p, _, kept = score_samples(detector, name, part, return_samples=True)
+            scores.update({str(s.path): float(v) for s, v in zip(kept, p, strict=True)})
+            print(f"[heldout] {name}: scored {min(i + chunk, len(todo))}/{len(todo)}", flush=True)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with open(cache, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["path", "p_ai", "model_sha256"])
+            for path, v in sorted(scores.items()):
+                w.writerow([path, f"{v:.6f}", digest])
+    return scores
+
+
+def family_metrics(
+    y: np.ndarray, p: np.ndarray, threshold: float, fam_mask: np.ndarray, real_mask: np.ndarray
+) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    n = int(fam_mask.sum())
+    out: dict[str, Any] = {"n": n, "n_real": int(real_mask.sum())}
+    if n == 0:
+        return out
+    out["detection_rate"] = float((p[fam_mask] >= threshold).mean())
+    sel = fam_mask | real_mask
+    if real_mask.any():
+        out["roc_auc"] = float(roc_auc_score(y[sel], p[sel]))
+        out["average_precision"] = float(average_precision_score(y[sel], p[sel]))
+    return out
+
+
+def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) -> dict[str, Any]:
+    meta = detector.registry.metadata(name).model_dump(mode="json")
+    families = sorted({s.family or s.generator for s in samples if s.label == 1})
+    trained = trained_families(meta, families)
+    chosen = selection(samples, trained)
+    scores = score_cached(detector, name, chosen, out / name / "scores.csv")
+    kept = [s for s in chosen if str(s.path) in scores]
+    y = np.array([s.label for s in kept])
+    p = np.array([scores[str(s.path)] for s in kept])
+    fam = np.array([s.family or s.generator if s.label else "real" for s in kept], dtype=object)
+    photo = np.array([s.content in ("", "photo") for s in kept])
+    threshold = float(meta["threshold"])
+    reals = y == 0
+    per: dict[str, Any] = {}
+    for f in families:
+        m = fam == f
+        row = family_metrics(y, p, threshold, m, reals)
+        row["photo"] = family_metrics(y, p, threshold, m & photo, reals)
+        row["held_out"] = f not in trained
+        row["kind"] = kind_of(f)
+        row["scored"] = "every split (never trained on)" if f not in trained else "test split"
+        per[f] = row
+    genuine_out = [f for f in families if per[f]["held_out"] and kind_of(f) == "text-to-image"]
+    aucs = [per[f]["roc_auc"] for f in genuine_out if per[f].get("roc_auc") is not None]
+    photo_aucs = [per[f]["photo"]["roc_auc"] for f in genuine_out if per[f]["photo"].get("roc_auc")]
+    return {
+        "model": name,
+        "architecture": meta.get("architecture"),
+        "threshold": threshold,
+        "uncertain_band": meta.get("uncertain_band"),
+        "trained_families": trained,
+        "real_test_photos": int(reals.sum()),
+        "false_positive_rate": float((p[reals] >= threshold).mean()) if reals.any() else None,
+        "per_family": per,
+        "heldout_genuine_families": genuine_out,
+        "heldout_genuine_mean_roc_auc": float(np.mean(aucs)) if aucs else None,
+        "heldout_genuine_mean_roc_auc_photo": float(np.mean(photo_aucs)) if photo_aucs else None,
+    }
+
+
+def scope_of(result: dict[str, Any], counts: dict[str, int], test_set: str) -> dict[str, Any]:
+    """The ``scope`` field of a model's metadata from a held-out result."""
+    trained = [
+        {"family": f, "kind": kind_of(f), "images": counts.get(f, 0)}
+        for f in result["trained_families"]
+    ]
+    held = []
+    for f, row in result["per_family"].items():
+        if row["held_out"]:
+            held.append(
+                {
+                    "family": f,
+                    "kind": row["kind"],
+                    "test_set": test_set,
+                    "n": row["n"],
+                    "roc_auc": row.get("roc_auc"),
+                    "detection_rate": row.get("detection_rate"),
+                }
+            )
+    return {
+        "trained_on": trained,
+        "held_out": held,
+        "note": (
+            f"Held-out families were never in training; each is scored against "
+            f"{result['real_test_photos']} real test crops. Generators not listed here "
+            "(most current commercial ones) were never tested and may be missed."
+        ),
+    }
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """Markdown: one row per family, one column block per model."""
+    names = list(results)
+    fams = sorted({f for r in results.values() for f in r["per_family"]})
+    head = "| family | kind | " + " | ".join(f"{n}: n, AUC, AP, detected" for n in names) + " |"
+    lines = [head, "|---|---|" + "---|" * len(names)]
+
+    def cell(r: dict[str, Any], f: str) -> str:
+        row = r["per_family"].get(f)
+        if not row or not row.get("n"):
+            return "-"
+        mark = "" if row["held_out"] else " (trained)"
+        return (
+            f"{row['n']}, {_f(row.get('roc_auc'))}, {_f(row.get('average_precision'))}, "
+            f"{_f(row.get('detection_rate'), 2)}{mark}"
+        )
+
+    for f in fams:
+        lines.append(f"| {f} | {kind_of(f)} | " + " | ".join(cell(results[n], f) for n in names))
+    lines.append(
+        "| **mean, held-out text-to-image** | | "
+        + " | ".join(
+            f"**{_f(results[n]['heldout_genuine_mean_roc_auc'])}** "
+            f"(photo-like {_f(results[n]['heldout_genuine_mean_roc_auc_photo'])})"
+            for n in names
+        )
+        + " |"
+    )
+    lines.append(
+        "| FPR on real test crops at the threshold | | "
+        + " | ".join(
+            f"{_f(results[n]['false_positive_rate'])} of {results[n]['real_test_photos']}"
+            for n in names
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+def _f(v: Any, nd: int = 3) -> str:
+    return "n/a" if v is None else f"{v:.{nd}f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training.heldout", description=__doc__)
+    ap.add_argument("--data", type=Path, required=True, help="corpus with a family column")
+    ap.add_argument("--models-dir", type=Path, default=Path("models"))
+    ap.add_argument("--models", required=True, help="comma-separated model names")
+    ap.add_argument("--out", type=Path, required=True, help="results folder")
+    ap.add_argument(
+        "--write-scope",
+        action="store_true",
+        help="record each model's trained and held-out families (with these numbers) as "
+        "the 'scope' field of its metadata.json",
+    )
+    a = ap.parse_args(argv)
+    from aidetect.inference import Detector
+    from aidetect.registry import Registry
+
+    detector = Detector(Registry(a.models_dir), provenance=False)
+    samples = list_samples(a.data)
+    results = {}
+    for name in [m.strip() for m in a.models.split(",") if m.strip()]:
+        results[name] = evaluate_model(detector, name, samples, a.out)
+    command = shlex.join(["python", "-m", "training.heldout", *(argv or sys.argv[1:])])
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "heldout.json").write_text(
+        json.dumps({"command": command, "data": str(a.data), "models": results}, indent=2) + "\n"
+    )
+    md = table(results)
+    (a.out / "heldout.md").write_text(md + "\n")
+    print(md)
+    if a.write_scope:
+        from aidetect.registry import update_metadata
+
+        train_counts: dict[str, int] = {}
+        for s in samples:
+            if s.label == 1 and s.split == "train":
+                key = s.family or s.generator
+                train_counts[key] = train_counts.get(key, 0) + 1
+        for name, r in results.items():
+            scope = scope_of(r, train_counts, f"{a.data.name} ({command})")
+            update_metadata(a.models_dir / name, {"scope": scope})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
