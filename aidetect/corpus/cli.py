@@ -99,6 +99,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     c.add_argument("--tolerance", type=float, default=0.05)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--max-files", type=int, default=None)
+    c.add_argument(
+        "--per-family",
+        action="store_true",
+        help="also check the reals against each AI family on its own (corpus-v2)",
+    )
     c.set_defaults(func=_check)
     return corpus
 
@@ -157,6 +162,27 @@ def _check(args: argparse.Namespace) -> int:
     result = check_shortcuts(
         args.data, tolerance=args.tolerance, seed=args.seed, max_files=args.max_files
     )
+    if args.per_family:
+        from pathlib import Path
+
+        from aidetect.datasets import list_samples
+
+        fams = sorted({s.family or s.generator for s in list_samples(args.data) if s.label})
+        result["per_family"] = {
+            f: {
+                k: v.get("auc")
+                for k, v in check_shortcuts(
+                    args.data,
+                    tolerance=args.tolerance,
+                    seed=args.seed,
+                    max_files=args.max_files,
+                    families=[f],
+                    write=False,
+                )["feature_sets"].items()
+            }
+            for f in fams
+        }
+        (Path(args.data) / "shortcut_check.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0 if result["pass"] else 1
 
