@@ -205,13 +205,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--patches-per-image",
         type=int,
-        default=4,
-        help="patchnet: native-resolution windows cut from each decoded training image",
+        default=1,
+        help="training rows (native-resolution windows under --policy crops) cut from each "
+        "decoded and augmented training image (patchnet, svm)",
     )
     p.add_argument(
         "--unpaired",
         action="store_true",
-        help="patchnet: augment the members of an aligned pair (same pair_id) independently",
+        help="augment the members of an aligned pair (same pair_id) independently "
+        "(default: identically, so they differ only in what the generator changed)",
     )
     p.add_argument(
         "--families",

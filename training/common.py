@@ -71,7 +71,7 @@ class TrainConfig:
     svm_subset: int = 2000
     svm_c: float | None = None
     cnn_variant: str = "seed"
-    patches_per_image: int = 4
+    patches_per_image: int = 1
     paired: bool = True
     families: tuple[str, ...] = ()
     resume: bool = False
@@ -149,10 +149,10 @@ class TrainConfig:
                 args += ["--svm-c", str(self.svm_c)]
         if self.arch == "cnn":
             args += ["--cnn-variant", self.cnn_variant]
-        if self.arch == "patchnet":
+        if self.patches_per_image != 1:
             args += ["--patches-per-image", str(self.patches_per_image)]
-            if not self.paired:
-                args.append("--unpaired")
+        if not self.paired:
+            args.append("--unpaired")
         if self.families:
             args += ["--families", ",".join(self.families)]
         if self.arch == "resnet50":

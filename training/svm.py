@@ -52,13 +52,15 @@ def extract(
         augment=augment,
         seed=cfg.seed,
         transform=transform,
+        patches=cfg.patches_per_image,
+        paired=cfg.paired,
     )
     xs, ys = [], []
     bar = tqdm(total=len(samples), unit="img", desc=desc, disable=not cfg.progress)
     for x, y in iterate(ds, cfg.workers):
         xs.append(np.asarray(x, dtype=np.float32))
         ys.append(y)
-        bar.update(len(y))
+        bar.update(len(y) // ds.patches)
     bar.close()
     return np.concatenate(xs), np.concatenate(ys).astype(int)
 
