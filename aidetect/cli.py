@@ -159,14 +159,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     detector, name = _detector(args, settings)
     if args.output:
         with open(args.output, "w", newline="") as out:
-            return _predict(args, settings, detector, name, out)
-    return _predict(args, settings, detector, name, sys.stdout)
+            return _predict(args, detector, name, out)
+    return _predict(args, detector, name, sys.stdout)
 
 
-def _predict(args, settings, detector, name, out) -> int:
-    from aidetect.errors import AIDetectError
-    from aidetect.imaging import read_file_limited
-
+def _predict(args, detector, name, out) -> int:
     writer = None
     if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
@@ -183,26 +180,10 @@ def _predict(args, settings, detector, name, out) -> int:
             out.write(json.dumps(row) + "\n")
         out.flush()
 
-    # Files that cannot be read keep their place in the batch, so output follows input order.
-    batch: list[tuple[Path, bytes | AIDetectError]] = []
-
-    def flush() -> None:
-        blobs = [b for _, b in batch if isinstance(b, bytes)]
-        results = iter(detector.detect_many(blobs, name) if blobs else [])
-        for path, item in batch:
-            emit(path, next(results) if isinstance(item, bytes) else item)
-        batch.clear()
-
-    for path in iter_images(args.paths):
-        try:
-            batch.append((path, read_file_limited(path, settings.max_bytes)))
-        except AIDetectError as exc:
-            batch.append((path, exc))
-        except OSError as exc:
-            batch.append((path, AIDetectError(f"cannot read {path}: {exc.strerror or exc}")))
-        if len(batch) >= args.batch_size:
-            flush()
-    flush()
+    for path, res in detector.score_files(
+        iter_images(args.paths), name, batch_size=args.batch_size
+    ):
+        emit(path, res)
     print(f"{n_ok} image(s) scored, {n_err} error(s)", file=sys.stderr)
     return 0 if n_ok or not n_err else 1
 

@@ -12,15 +12,22 @@ import base64
 import io
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from aidetect.errors import AIDetectError, NotReadyError
-from aidetect.imaging import DEFAULT_LIMITS, DecodedImage, Limits, decode_image
+from aidetect.imaging import (
+    DEFAULT_LIMITS,
+    DecodedImage,
+    Limits,
+    decode_image,
+    read_file_limited,
+)
 from aidetect.preprocess import aggregate, heatmap_boxes, preprocess
 from aidetect.registry import Loaded, LoadedEnsemble, LoadedModel, Registry, members_of
 from aidetect.results import (
@@ -261,6 +268,44 @@ class Detector:
         for (i, image, evidence), score in zip(decoded, scores, strict=True):
             out[i] = self.result(loaded, image, score, evidence, started)
         return [r for r in out if r is not None]
+
+    def read(self, path: Path) -> bytes | AIDetectError:
+        """A file's bytes within the size limit, or the error that says why not."""
+        try:
+            return read_file_limited(path, self.limits.max_bytes)
+        except AIDetectError as exc:
+            return exc
+        except OSError as exc:
+            return AIDetectError(f"cannot read {path}: {exc.strerror or exc}")
+
+    def score_files(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        model: str | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> Iterator[tuple[Path, DetectionResult | AIDetectError]]:
+        """Score files in batches (one model call per member per batch), in input order.
+
+        The one loop behind ``aidetect predict``, ``aidetect evaluate``, training's
+        validation and test scoring and ensembles: a file that cannot be read or decoded
+        yields its ``AIDetectError`` in place of a result, and the run goes on.
+        """
+        batch: list[tuple[Path, bytes | AIDetectError]] = []
+
+        def flush() -> list[tuple[Path, DetectionResult | AIDetectError]]:
+            blobs = [b for _, b in batch if isinstance(b, bytes)]
+            results = iter(self.detect_many(blobs, model) if blobs else [])
+            done = [(p, next(results) if isinstance(b, bytes) else b) for p, b in batch]
+            batch.clear()
+            return done
+
+        for raw in paths:
+            path = Path(raw)
+            batch.append((path, self.read(path)))
+            if len(batch) >= batch_size:
+                yield from flush()
+        yield from flush()
 
 
 __all__ = [
