@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageFilter
 
-from aidetect.datasets import Sample, counts
+from aidetect.datasets import Sample
 from aidetect.errors import AIDetectError
 from aidetect.imaging import decode_file
 from aidetect.preprocess import Box, InputSpec, preprocess
@@ -157,20 +157,6 @@ def class_weights(samples: Sequence[Sample]) -> dict[int, float]:
     n_c = Counter(s.label for s in samples)
     n = sum(n_c.values())
     return {c: n / (2.0 * n_c[c]) if n_c[c] else 0.0 for c in (0, 1)}
-
-
-def describe(splits: dict[str, list[Sample]]) -> str:
-    """Counts per class and generator for each split, as a small table."""
-    lines = []
-    for name, part in splits.items():
-        c = counts(part)
-        per_class = c["per_class"]
-        gens = ", ".join(f"{g} {n}" for g, n in c["per_generator"].items())  # type: ignore[union-attr]
-        lines.append(
-            f"  {name:<5} {c['total']:>8} images  real {per_class.get('real', 0):>7}  "  # type: ignore[union-attr]
-            f"AI {per_class.get('ai_generated', 0):>7}  generators: {gens or '-'}"  # type: ignore[union-attr]
-        )
-    return "\n".join(lines)
 
 
 # --- augmentation -----------------------------------------------------------------------------

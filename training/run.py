@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from aidetect.cards import describe_counts, fmt
-from aidetect.datasets import detect_layout, list_samples
+from aidetect.datasets import counts, detect_layout, list_samples
 from aidetect.errors import AIDetectError
 from aidetect.registry import save_model_file
 from training import architectures
@@ -128,12 +128,13 @@ def summary(meta: dict[str, Any], cfg: RunConfig) -> str:
 
 def run_training(cfg: RunConfig) -> dict[str, Any]:
     """The whole run for ``aidetect train``; returns the artifact's metadata."""
-    from training.data import class_weights, describe
+    from training.data import class_weights
 
     cfg = resolve(cfg)
     arch = architectures.get(cfg.arch)
     splits = load_splits(cfg)
-    log(cfg, f"data: {cfg.data} (layout {splits.layout})\n{describe(splits.as_dict())}")
+    table = describe_counts({k: counts(v) for k, v in splits.as_dict().items()})
+    log(cfg, f"data: {cfg.data} (layout {splits.layout})\n{table}")
     if cfg.class_weight == "auto":
         w = class_weights(splits.train)
         log(cfg, f"class weights (n / (2 n_c)): real {w[0]:.3f}, AI {w[1]:.3f}")
