@@ -15,7 +15,6 @@ training into validation or test.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import multiprocessing
@@ -30,7 +29,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageFilter
 
-from aidetect.datasets import Sample
+from aidetect.datasets import Sample, unit_hash
 from aidetect.errors import AIDetectError
 from aidetect.imaging import decode_file
 from aidetect.preprocess import Box, InputSpec, preprocess
@@ -71,12 +70,6 @@ def parse_augment(text: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 # --- splits -----------------------------------------------------------------------------------
-def _unit_hash(seed: int, key: str) -> float:
-    """A uniform number in [0, 1) fixed by ``(seed, key)``."""
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
-
-
 def split_samples(
     samples: Sequence[Sample],
     val: float = 0.15,
@@ -105,7 +98,7 @@ def split_samples(
         base = base.parent  # a manifest file
     for s in samples:
         key = s.source_id or _path_key(s.path, base)
-        u = _unit_hash(seed, key)
+        u = unit_hash(seed, key)
         if s.split in ("val", "test"):
             split = s.split
         elif s.split == "train":
@@ -138,7 +131,7 @@ def subset(
     if base is not None and base.is_file():
         base = base.parent
     keys = [_path_key(s.path, base) for s in samples]
-    ranked = sorted(range(len(samples)), key=lambda i: _unit_hash(seed, keys[i]))
+    ranked = sorted(range(len(samples)), key=lambda i: unit_hash(seed, keys[i]))
     keep = set(ranked[:limit])
     return [s for i, s in enumerate(samples) if i in keep]
 

@@ -37,12 +37,18 @@ from typing import Any
 
 from PIL import Image
 
-from aidetect.datasets import Sample, counts, evaluation_samples, list_samples
+from aidetect.datasets import (
+    Sample,
+    counts,
+    evaluation_samples,
+    family_of,
+    list_samples,
+    write_manifest,
+)
 from aidetect.evaluation import summarise
 
 VARIANTS = ("original", "jpeg90", "jpeg75", "jpeg50", "downscale50", "centrecrop")
 FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
-MANIFEST_FIELDS = ("path", "label", "generator", "source_id", "split")
 SEED_MODEL = Path("/work/shared/peers/seed-cifake-cnn/my_model.keras")
 GOALS = {"test_auc": 0.99, "lofo_mean_auc": 0.90, "jpeg75_drop": 0.03, "test_fpr": 0.05}
 
@@ -58,25 +64,6 @@ def _write_json(path: Path, obj: Any) -> None:
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def family_of(generator: str) -> str:
-    """``esrgan-thick-x4`` -> ``esrgan-thick``; reals (and unknown names) map to themselves."""
-    for fam in FAMILIES:
-        if generator.startswith(fam + "-") or generator == fam:
-            return fam
-    return generator or "unknown"
-
-
-def write_manifest(path: Path, samples: Sequence[Sample]) -> Path:
-    """A ``manifest.csv`` (absolute paths) that ``list_samples`` reads back unchanged."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(MANIFEST_FIELDS)
-        for s in samples:
-            w.writerow([Path(s.path).resolve(), s.label, s.generator, s.source_id, s.split])
-    return path
 
 
 # --- 1. robustness: transformed copies of the test split ----------------------------------------

@@ -9,14 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aidetect.datasets import list_samples
+from aidetect.datasets import family_of, list_samples, write_manifest
 from training.experiments import (
     FAMILIES,
     VARIANTS,
-    family_of,
     lofo_split,
     transform,
-    write_manifest,
     write_variant,
 )
 
@@ -54,6 +52,8 @@ def test_family_of() -> None:
     assert family_of("esrgan-thick-x4") == "esrgan-thick"
     assert family_of("esrgan-slim-x8") == "esrgan-slim"
     assert family_of("real") == "real"
+    assert family_of("ae8-selftrained") == "ae8"
+    assert family_of("") == "unknown"
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
