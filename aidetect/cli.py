@@ -1,4 +1,4 @@
-"""The ``aidetect`` command line: serve, predict, models, evaluate (and train, ensemble, corpus).
+"""The ``aidetect`` command line: predict, models, evaluate, and the commands other parts register.
 
 A thin layer over the core library; heavy imports (TensorFlow) happen only in the
 commands that need them, so ``aidetect --help`` is instant.
@@ -16,6 +16,8 @@ from pathlib import Path
 
 from aidetect import __version__
 from aidetect.settings import Settings, read_trust_anchors
+
+COMMAND_GROUP = "aidetect.commands"
 
 NO_MODEL_HELP = """\
 No model is installed in {models_dir}.
@@ -54,42 +56,6 @@ def _detector(args: argparse.Namespace, settings: Settings):
         trust_anchors_pem=read_trust_anchors(settings),
     )
     return detector, name
-
-
-# --- serve ------------------------------------------------------------------------------------
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from aidetect.registry import Registry
-
-    registry = Registry(settings.models_dir)
-    if not registry.names():
-        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
-        return 2
-    for n in registry.names():  # fail now, with the reason, rather than serve a broken model
-        registry.verify(n)
-    # Uvicorn workers import the app afresh: hand them the settings through the environment.
-    env = {
-        "AIDETECT_MODELS_DIR": str(settings.models_dir),
-        "AIDETECT_HOST": args.host or settings.host,
-        "AIDETECT_PORT": str(args.port or settings.port),
-    }
-    os.environ.update(env)
-    import uvicorn
-
-    host, port = env["AIDETECT_HOST"], int(env["AIDETECT_PORT"])
-    workers = args.workers or settings.workers
-    print(f"aidetect {__version__}: serving {registry.root} on http://{host}:{port}", flush=True)
-    uvicorn.run(
-        "backend.app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,  # paths only would be harmless, but keep logs free of client data
-        timeout_graceful_shutdown=10,
-    )
-    return 0
 
 
 # --- predict ----------------------------------------------------------------------------------
@@ -277,13 +243,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aidetect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="serve the API and the web page")
-    p.add_argument("--host", help="bind address (AIDETECT_HOST, default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (AIDETECT_PORT, default 8000)")
-    p.add_argument("--workers", type=int, help="worker processes (AIDETECT_WORKERS)")
-    p.add_argument("--models-dir", type=Path, help="models folder (AIDETECT_MODELS_DIR)")
-    p.set_defaults(func=cmd_serve)
-
     p = sub.add_parser("predict", help="score image files and folders")
     p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("--model", help="a model name, or the path of an artifact folder")
@@ -315,15 +274,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path)
     p.set_defaults(func=cmd_evaluate)
 
-    for module in ("training.cli", "aidetect.corpus.cli"):
+    for entry in command_entry_points():
         try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError as exc:
-            if exc.name not in (module, module.rsplit(".", 1)[0]):
+            register = entry.load()
+        except ImportError as exc:  # that part is not installed: its commands are absent
+            if exc.name not in (entry.module, entry.module.split(".", 1)[0]):
                 raise
             continue
-        mod.register(sub)
+        register(sub)
     return parser
+
+
+def command_entry_points() -> list:
+    """The other parts' subcommands (serve, train, ensemble, corpus, ...).
+
+    Each part declares ``register(subparsers)`` in the ``aidetect.commands`` entry-point
+    group (pyproject.toml), so the core names none of the packages built on it. An
+    install made before a group entry was added needs ``pip install -e .`` again.
+    """
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name)
 
 
 def main(argv: list[str] | None = None) -> int:
