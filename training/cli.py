@@ -23,6 +23,15 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     return from_namespace(RunConfig, args, arch_options=options, progress=not args.quiet)
 
 
+def parse_train(argv: list[str]) -> RunConfig:
+    """``aidetect train ARGV`` as the run's configuration, defaults and input size resolved."""
+    from training.run import resolve
+
+    parser = argparse.ArgumentParser(prog="aidetect")
+    register(parser.add_subparsers(dest="command"))
+    return resolve(config_from_args(parser.parse_args(["train", *argv])))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from aidetect.errors import AIDetectError
     from training.run import resolve, run_training
