@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aidetect import __version__
-from aidetect.settings import Settings, read_trust_anchors
+from aidetect.settings import Settings
 
 COMMAND_GROUP = "aidetect.commands"
 
@@ -38,7 +38,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _detector(args: argparse.Namespace, settings: Settings):
-    from aidetect.imaging import Limits
     from aidetect.inference import Detector
     from aidetect.registry import registry_for
 
@@ -46,14 +45,11 @@ def _detector(args: argparse.Namespace, settings: Settings):
     if not registry.names():
         sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
         raise SystemExit(2)
-    detector = Detector(
-        registry,
-        limits=Limits(settings.max_bytes, settings.max_pixels),
-        default_model=name or settings.default_model,
-        threshold_override=settings.threshold,
+    detector = Detector.from_settings(
+        settings,
+        registry=registry,
+        default_model=name,
         provenance=settings.provenance and not getattr(args, "no_provenance", False),
-        decode_threads=settings.decode_threads,
-        trust_anchors_pem=read_trust_anchors(settings),
     )
     return detector, name
 

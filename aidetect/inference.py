@@ -37,7 +37,8 @@ from aidetect.results import (
     ModelRef,
     ModelScore,
 )
-from aidetect.verdict import decide
+from aidetect.settings import Settings, read_trust_anchors
+from aidetect.verdict import decide, normalise_band
 
 
 @dataclass
@@ -165,6 +166,30 @@ class Detector:
         self.decode_threads = decode_threads or min(8, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        default_model: str | None = None,
+        provenance: bool | None = None,
+    ) -> Detector:
+        """The detector the settings describe (the API server's, the CLI's).
+
+        ``registry``, ``default_model`` and ``provenance`` override what the settings say
+        (the CLI's ``--model PATH`` and ``--no-provenance``).
+        """
+        return cls(
+            registry if registry is not None else Registry(settings.models_dir),
+            limits=Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
+            default_model=default_model or settings.default_model,
+            threshold_override=settings.threshold,
+            provenance=settings.provenance if provenance is None else provenance,
+            decode_threads=settings.decode_threads,
+            trust_anchors_pem=read_trust_anchors(settings),
+        )
+
     def load_all(self) -> dict[str, Loaded]:
         return self.registry.load_all()
 
@@ -187,10 +212,17 @@ class Detector:
         return self.registry.load(target)
 
     def decision_params(self, loaded: Loaded) -> tuple[float, tuple[float, float] | None]:
+        """The model's threshold and band, unless the settings override the threshold
+        (then there is no band)."""
         meta = loaded.metadata
         if self.threshold_override is not None:
             return self.threshold_override, None
         return meta.threshold, meta.uncertain_band
+
+    def decision(self, loaded: Loaded) -> tuple[float, tuple[float, float]]:
+        """The threshold and the band ``decide`` applies (``verdict.normalise_band``)."""
+        threshold, band = self.decision_params(loaded)
+        return threshold, normalise_band(threshold, band)
 
     def evidence_for(self, data: bytes | None, image: DecodedImage) -> list[Evidence]:
         if not self.provenance or data is None:
