@@ -46,8 +46,8 @@ def fingerprint(detector, name: str) -> dict[str, Any]:
 
 
 def finished_models(models_dir: Path, wanted: Sequence[str] | None) -> list[str]:
-    """Models whose training finished (test metrics written); a run still in progress
-    already has a provisional metadata.json and is skipped."""
+    """Models whose training finished (test metrics written); a folder whose
+    metadata.json cannot be read, or that has no test metrics, is skipped."""
     from aidetect.registry import Registry
 
     reg = Registry(models_dir)

@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from aidetect.imaging import ACCEPTED_MIME_TYPES
 from aidetect.registry import ModelMetadata
+from aidetect.results import InputInfo, Limits, MemberInfo, ModelInfo, ModelsResponse
 from backend.app.api.deps import DetectorDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
-
-
-class InputInfo(BaseModel):
-    policy: str
-    size: int
-
-
-class MemberInfo(BaseModel):
-    name: str
-    weight: float
-
-
-class ModelInfo(BaseModel):
-    name: str
-    architecture: str
-    version: str
-    description: str
-    default: bool
-    input: InputInfo | None
-    threshold: float
-    uncertain_band: tuple[float, float]
-    metrics: dict[str, Any]
-    training_data: dict[str, Any] | None
-    members: list[MemberInfo] | None = None
-
-
-class Limits(BaseModel):
-    max_bytes: int
-    max_pixels: int
-    max_batch_files: int
-    accepted_types: list[str]
-
-
-class ModelsResponse(BaseModel):
-    default_model: str | None
-    models: list[ModelInfo]
-    limits: Limits
 
 
 def model_info(
