@@ -43,10 +43,11 @@ class RunConfig:
     image_size: int | None = option(
         None, help="model input size (default: the architecture's, e.g. 32 cnn, 200 resnet50)"
     )
-    policy: str = option(
-        "resize",
+    policy: str | None = option(
+        None,
         choices=("resize", "crops"),
-        help="resize whole images, or native-resolution crops (design notes 4)",
+        help="resize whole images, or native-resolution crops (design notes 4; "
+        "default: the architecture's, resize for svm/cnn/resnet50)",
     )
     max_crops: int = option(16, help="crops policy: crops per image")
     class_weight: str = option(
@@ -95,6 +96,7 @@ class RunConfig:
 
     def spec(self, scale: str = "raw") -> InputSpec:
         assert self.image_size is not None, "the run resolves the input size first"
+        assert self.policy is not None, "the run resolves the policy first"
         return InputSpec(
             policy=self.policy,  # type: ignore[arg-type]
             size=self.image_size,
@@ -148,6 +150,7 @@ class Architecture:
     options: type = NoOptions
     default_size: int = 32
     min_size: int = 1
+    default_policy: str = "resize"
 
 
 def log(cfg: RunConfig, msg: str) -> None:

@@ -47,6 +47,10 @@ class Plan:
 
 
 Builder = Callable[[RunConfig, Splits, InputSpec], Plan]
+#: the model's input (policy, size, scale) from the run's options
+SpecFn = Callable[[RunConfig], InputSpec]
+#: (training loader, validation loader or None)
+LoadersFn = Callable[[RunConfig, Splits, InputSpec], tuple[Any, Any]]
 
 
 def checkpoint_dir(cfg: RunConfig) -> Path:
@@ -148,14 +152,27 @@ def compile_model(model: Any, cfg: RunConfig, learning_rate: float) -> None:
     )
 
 
-def train_keras(name: str, build: Builder, cfg: RunConfig, splits: Splits) -> Trained:
-    """Build, then fit each phase; the model takes raw 0..255 pixels."""
-    spec = cfg.spec("raw")
+def raw_pixels(cfg: RunConfig) -> InputSpec:
+    """The default input: the run's policy and size, raw 0..255 pixels (scaling in the model)."""
+    return cfg.spec("raw")
+
+
+def train_keras(
+    name: str,
+    build: Builder,
+    cfg: RunConfig,
+    splits: Splits,
+    *,
+    input_spec: SpecFn = raw_pixels,
+    loaders: LoadersFn = datasets,
+) -> Trained:
+    """Build, then fit each phase."""
+    spec = input_spec(cfg)
     setup(cfg)
     try:
         plan = build(cfg, splits, spec)
         model = plan.model
-        train_ds, val_ds = datasets(cfg, splits, spec)
+        train_ds, val_ds = loaders(cfg, splits, spec)
         prepare_checkpoints(cfg)
         log(cfg, f"training {model.name}: {model.count_params():,} parameters, {device()}")
         started = time.perf_counter()
@@ -201,11 +218,18 @@ def keras_architecture(
     options: type | None = None,
     default_size: int = 32,
     min_size: int = 1,
+    default_policy: str = "resize",
+    input_spec: SpecFn = raw_pixels,
+    loaders: LoadersFn = datasets,
 ) -> Architecture:
-    """A table row for a Keras architecture from its builder (and its options)."""
+    """A table row for a Keras architecture from its builder (and its options).
+
+    ``input_spec`` and ``loaders`` replace the defaults when an architecture needs its own
+    input (e.g. another scale) or data pipeline (e.g. its own augmentation strength).
+    """
 
     def train(cfg: RunConfig, splits: Splits) -> Trained:
-        return train_keras(name, build, cfg, splits)
+        return train_keras(name, build, cfg, splits, input_spec=input_spec, loaders=loaders)
 
     extra = {"options": options} if options is not None else {}
     return Architecture(
@@ -214,5 +238,6 @@ def keras_architecture(
         train=train,
         default_size=default_size,
         min_size=min_size,
+        default_policy=default_policy,
         **extra,
     )

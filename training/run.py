@@ -30,7 +30,7 @@ from training.config import RunConfig, Splits, Trained, log
 
 
 def resolve(cfg: RunConfig) -> RunConfig:
-    """The architecture's default input size and options filled in, and checked."""
+    """The architecture's defaults (input size, policy, options) filled in, and checked."""
     arch = architectures.get(cfg.arch)
     size = cfg.image_size if cfg.image_size is not None else arch.default_size
     if size < arch.min_size:
@@ -39,7 +39,13 @@ def resolve(cfg: RunConfig) -> RunConfig:
     if not isinstance(options, arch.options):
         raise ValueError(f"{arch.name} takes {arch.options.__name__}, not {type(options)}")
     workers = cfg.workers or len(os.sched_getaffinity(0))  # 0: every core
-    return replace(cfg, image_size=size, arch_options=options, workers=max(1, workers))
+    return replace(
+        cfg,
+        image_size=size,
+        policy=cfg.policy or arch.default_policy,
+        arch_options=options,
+        workers=max(1, workers),
+    )
 
 
 def load_splits(cfg: RunConfig) -> Splits:

@@ -117,3 +117,56 @@ def test_ensemble_written_once_and_survives_an_unreadable_file(datasets, tmp_pat
     on_disk = Registry(models).verify("ens")
     assert (models / "ens" / "README.md").read_text() == model_card(on_disk)
     assert "Members' validation AUC" in (models / "ens" / "README.md").read_text()
+
+
+TINY_ARCH = """
+from dataclasses import dataclass
+
+from training.keras_fit import Phase, Plan, keras_architecture
+from training.options import option
+
+
+@dataclass
+class TinyOptions:
+    tiny_width: int = option(4, help="tiny: filters")
+
+
+def spec(cfg):
+    return cfg.spec("unit")  # its own input: pixels scaled to 0..1 by the preprocessing
+
+
+def build(cfg, splits, spec):
+    import keras
+
+    inputs = keras.Input((spec.size, spec.size, 3))
+    x = keras.layers.Conv2D(cfg.arch_options.tiny_width, 3, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
+    model = keras.Model(inputs, outputs, name="tiny")
+    return Plan(model, [Phase("train", cfg.epochs, 1e-3)], "A tiny test network.")
+
+
+ARCHITECTURE = keras_architecture(
+    "tiny", build, help="a test network", options=TinyOptions, default_size=16,
+    default_policy="crops", input_spec=spec,
+)
+"""
+
+
+def test_a_new_architecture_is_one_file_and_one_line(datasets, tmp_path, monkeypatch, writes):
+    (tmp_path / "tiny_arch.py").write_text(TINY_ARCH)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(architectures.TABLE, "tiny", "tiny_arch")  # the one line
+
+    from aidetect.cli import main
+
+    out = tmp_path / "models" / "tiny-one"
+    argv = ["train", "--data", str(datasets["artifact"]), "--arch", "tiny", "--output", str(out)]
+    argv += ["--tiny-width", "3", "--epochs", "1", "--workers", "1", "--quiet"]
+    assert main(argv) == 0
+    meta = Registry(out.parent).verify("tiny-one")
+    assert writes == {"model_file": 1, "artifact": 1}
+    assert meta.architecture == "tiny" and meta.input is not None
+    assert (meta.input.policy, meta.input.size, meta.input.scale) == ("crops", 16, "unit")
+    assert "--tiny-width 3" in meta.command and "--policy crops" in meta.command
+    assert (out / "README.md").read_text() == model_card(meta)
