@@ -105,15 +105,17 @@ def test_ensemble_written_once_and_survives_an_unreadable_file(datasets, tmp_pat
         argv += ["--quiet", "--workers", "1", "--augment", "none"]
         run_training(parse([*argv, "--seed", "0" if name == "m-a" else "1"]))
     writes.update(model_file=0, artifact=0)
-    # one validation image becomes unreadable garbage: the ensemble skips it
+    # one validation file is gone (unreadable: this failed the whole run before), one is
+    # garbage (undecodable): the ensemble skips both, as evaluate and predict do
     samples = split_samples(list_samples(data), 0.15, 0.15, 0, root=data)
-    broken = next(s for s in samples if s.split == "val")
-    broken.path.write_bytes(b"not an image")
+    gone, garbage = [s for s in samples if s.split == "val"][:2]
+    gone.path.unlink()
+    garbage.path.write_bytes(b"not an image")
 
     meta = build_ensemble(["m-a", "m-b"], models / "ens", data=data, progress=False)
     assert writes["artifact"] == 1
     n_val = sum(s.split == "val" for s in samples)
-    assert meta["metrics"]["validation"]["n"] == n_val - 1
+    assert meta["metrics"]["validation"]["n"] == n_val - 2
     on_disk = Registry(models).verify("ens")
     assert (models / "ens" / "README.md").read_text() == model_card(on_disk)
     assert "Members' validation AUC" in (models / "ens" / "README.md").read_text()
