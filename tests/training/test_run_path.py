@@ -172,3 +172,17 @@ def test_a_new_architecture_is_one_file_and_one_line(datasets, tmp_path, monkeyp
     assert (meta.input.policy, meta.input.size, meta.input.scale) == ("crops", 16, "unit")
     assert "--tiny-width 3" in meta.command and "--policy crops" in meta.command
     assert (out / "README.md").read_text() == model_card(meta)
+
+
+def test_choose_threshold_is_a_pure_function_of_validation_scores() -> None:
+    import numpy as np
+
+    from training.artifact import choose_threshold
+
+    y = np.array([0] * 100 + [1] * 100)
+    p = np.concatenate([np.linspace(0.0, 0.6, 100), np.linspace(0.4, 1.0, 100)])
+    t, band, rule = choose_threshold(y, p, 0.05)
+    assert choose_threshold(y, p, 0.05) == (t, band, rule)  # same scores, same answer
+    assert band is not None and band[0] <= t <= band[1]
+    assert (p[y == 0] >= t).mean() <= 0.05 and "0.05" in rule
+    assert choose_threshold(np.ones(5, int), np.linspace(0, 1, 5), 0.05)[:2] == (0.5, None)
