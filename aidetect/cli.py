@@ -1,4 +1,4 @@
-"""The ``aidetect`` command line: serve, predict, models, evaluate (and train, ensemble, corpus).
+"""The ``aidetect`` command line: predict, models, evaluate, and the commands other parts register.
 
 A thin layer over the core library; heavy imports (TensorFlow) happen only in the
 commands that need them, so ``aidetect --help`` is instant.
@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aidetect import __version__
-from aidetect.settings import Settings, read_trust_anchors
+from aidetect.settings import Settings
+
+COMMAND_GROUP = "aidetect.commands"
 
 NO_MODEL_HELP = """\
 No model is installed in {models_dir}.
@@ -36,7 +38,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _detector(args: argparse.Namespace, settings: Settings):
-    from aidetect.imaging import Limits
     from aidetect.inference import Detector
     from aidetect.registry import registry_for
 
@@ -44,52 +45,13 @@ def _detector(args: argparse.Namespace, settings: Settings):
     if not registry.names():
         sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
         raise SystemExit(2)
-    detector = Detector(
-        registry,
-        limits=Limits(settings.max_bytes, settings.max_pixels),
-        default_model=name or settings.default_model,
-        threshold_override=settings.threshold,
+    detector = Detector.from_settings(
+        settings,
+        registry=registry,
+        default_model=name,
         provenance=settings.provenance and not getattr(args, "no_provenance", False),
-        decode_threads=settings.decode_threads,
-        trust_anchors_pem=read_trust_anchors(settings),
     )
     return detector, name
-
-
-# --- serve ------------------------------------------------------------------------------------
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from aidetect.registry import Registry
-
-    registry = Registry(settings.models_dir)
-    if not registry.names():
-        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
-        return 2
-    for n in registry.names():  # fail now, with the reason, rather than serve a broken model
-        registry.verify(n)
-    # Uvicorn workers import the app afresh: hand them the settings through the environment.
-    env = {
-        "AIDETECT_MODELS_DIR": str(settings.models_dir),
-        "AIDETECT_HOST": args.host or settings.host,
-        "AIDETECT_PORT": str(args.port or settings.port),
-    }
-    os.environ.update(env)
-    import uvicorn
-
-    host, port = env["AIDETECT_HOST"], int(env["AIDETECT_PORT"])
-    workers = args.workers or settings.workers
-    print(f"aidetect {__version__}: serving {registry.root} on http://{host}:{port}", flush=True)
-    uvicorn.run(
-        "backend.app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,  # paths only would be harmless, but keep logs free of client data
-        timeout_graceful_shutdown=10,
-    )
-    return 0
 
 
 # --- predict ----------------------------------------------------------------------------------
@@ -159,14 +121,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     detector, name = _detector(args, settings)
     if args.output:
         with open(args.output, "w", newline="") as out:
-            return _predict(args, settings, detector, name, out)
-    return _predict(args, settings, detector, name, sys.stdout)
+            return _predict(args, detector, name, out)
+    return _predict(args, detector, name, sys.stdout)
 
 
-def _predict(args, settings, detector, name, out) -> int:
-    from aidetect.errors import AIDetectError
-    from aidetect.imaging import read_file_limited
-
+def _predict(args, detector, name, out) -> int:
     writer = None
     if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
@@ -183,26 +142,10 @@ def _predict(args, settings, detector, name, out) -> int:
             out.write(json.dumps(row) + "\n")
         out.flush()
 
-    # Files that cannot be read keep their place in the batch, so output follows input order.
-    batch: list[tuple[Path, bytes | AIDetectError]] = []
-
-    def flush() -> None:
-        blobs = [b for _, b in batch if isinstance(b, bytes)]
-        results = iter(detector.detect_many(blobs, name) if blobs else [])
-        for path, item in batch:
-            emit(path, next(results) if isinstance(item, bytes) else item)
-        batch.clear()
-
-    for path in iter_images(args.paths):
-        try:
-            batch.append((path, read_file_limited(path, settings.max_bytes)))
-        except AIDetectError as exc:
-            batch.append((path, exc))
-        except OSError as exc:
-            batch.append((path, AIDetectError(f"cannot read {path}: {exc.strerror or exc}")))
-        if len(batch) >= args.batch_size:
-            flush()
-    flush()
+    for path, res in detector.score_files(
+        iter_images(args.paths), name, batch_size=args.batch_size
+    ):
+        emit(path, res)
     print(f"{n_ok} image(s) scored, {n_err} error(s)", file=sys.stderr)
     return 0 if n_ok or not n_err else 1
 
@@ -296,13 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aidetect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", help="serve the API and the web page")
-    p.add_argument("--host", help="bind address (AIDETECT_HOST, default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (AIDETECT_PORT, default 8000)")
-    p.add_argument("--workers", type=int, help="worker processes (AIDETECT_WORKERS)")
-    p.add_argument("--models-dir", type=Path, help="models folder (AIDETECT_MODELS_DIR)")
-    p.set_defaults(func=cmd_serve)
-
     p = sub.add_parser("predict", help="score image files and folders")
     p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
     p.add_argument("--model", help="a model name, or the path of an artifact folder")
@@ -334,15 +270,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path)
     p.set_defaults(func=cmd_evaluate)
 
-    for module in ("training.cli", "aidetect.corpus.cli"):
+    for entry in command_entry_points():
         try:
-            mod = __import__(module, fromlist=["register"])
-        except ImportError as exc:
-            if exc.name not in (module, module.rsplit(".", 1)[0]):
+            register = entry.load()
+        except ImportError as exc:  # that part is not installed: its commands are absent
+            if exc.name not in (entry.module, entry.module.split(".", 1)[0]):
                 raise
             continue
-        mod.register(sub)
+        register(sub)
     return parser
+
+
+def command_entry_points() -> list:
+    """The other parts' subcommands (serve, train, ensemble, corpus, ...).
+
+    Each part declares ``register(subparsers)`` in the ``aidetect.commands`` entry-point
+    group (pyproject.toml), so the core names none of the packages built on it. An
+    install made before a group entry was added needs ``pip install -e .`` again.
+    """
+    from importlib.metadata import entry_points
+
+    return sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name)
 
 
 def main(argv: list[str] | None = None) -> int:

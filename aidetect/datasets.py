@@ -18,6 +18,7 @@ Evaluation and training both list data through here.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,10 @@ from aidetect.imaging import IMAGE_SUFFIXES
 REAL_NAMES = {"real", "0_real", "reals", "0"}
 FAKE_NAMES = {"fake", "1_fake", "fakes", "ai", "1", "synthetic", "generated"}
 SPLIT_NAMES = {"train": "train", "test": "test", "val": "val", "valid": "val", "validation": "val"}
+#: ``manifest.csv``: the columns, in the order written (``path`` and ``label`` required to read)
+MANIFEST_COLUMNS = ("path", "label", "generator", "source_id", "split")
+#: written when any sample has them (corpus-v2): lineage, aligned pair, content kind
+OPTIONAL_COLUMNS = ("family", "pair_id", "content")
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,50 @@ def read_manifest(csv_path: Path) -> list[Sample]:
                 )
             )
     return out
+
+
+def write_manifest(csv_path: str | os.PathLike[str], samples: Iterable[Sample]) -> Path:
+    """Write a ``manifest.csv`` that ``read_manifest`` reads back as the same samples.
+
+    Paths below the CSV's folder are written relative to it (POSIX separators), so
+    the folder can move; others absolute.
+    """
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    base = csv_path.parent.resolve()
+    samples = list(samples)
+    extra = [c for c in OPTIONAL_COLUMNS if any(getattr(s, c) for s in samples)]
+    with open(csv_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow([*MANIFEST_COLUMNS, *extra])
+        for s in samples:
+            path = Path(s.path) if Path(s.path).is_absolute() else base / s.path
+            try:
+                shown = path.resolve().relative_to(base).as_posix()
+            except ValueError:
+                shown = str(path.resolve())
+            row = [shown, s.label, s.generator, s.source_id, s.split]
+            w.writerow([*row, *(getattr(s, c) for c in extra)])
+    return csv_path
+
+
+def unit_hash(*parts: object) -> float:
+    """A uniform number in [0, 1) fixed by ``parts``: sha256 of ``"a:b:..."``.
+
+    The split rule of the corpus builder (``"split", seed, source_id``) and of
+    training (``seed, source_id or relative path``), and their seeded choices.
+    """
+    digest = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def family_of(generator: str) -> str:
+    """A generator's family: ``esrgan-thick-x4`` -> ``esrgan-thick`` (the ``-xN`` scale
+    dropped), ``ae8-selftrained`` -> ``ae8``; other names (``real``) are their own."""
+    head, sep, tail = generator.rpartition("-x")
+    if sep and head and tail.isdigit():
+        return head
+    return generator.removesuffix("-selftrained") or "unknown"
 
 
 def read_artifact(root: Path) -> list[Sample]:

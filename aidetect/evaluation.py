@@ -13,6 +13,7 @@ import csv
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ import numpy as np
 
 from aidetect.datasets import Sample, counts
 from aidetect.errors import AIDetectError
-from aidetect.imaging import read_file_limited
 from aidetect.inference import Detector
+from aidetect.results import DetectionResult
 
 #: The headline entries of a ``metrics.json`` kept in model metadata and summaries.
 SUMMARY_KEYS = (
@@ -190,6 +191,59 @@ def write_plots(
     return written
 
 
+@dataclass
+class Scored:
+    """Samples and what the detector said about each, in input order."""
+
+    rows: list[tuple[Sample, DetectionResult | AIDetectError]]
+
+    @property
+    def ok(self) -> list[tuple[Sample, DetectionResult]]:
+        return [(s, r) for s, r in self.rows if not isinstance(r, AIDetectError)]
+
+    @property
+    def failures(self) -> list[tuple[Sample, AIDetectError]]:
+        return [(s, r) for s, r in self.rows if isinstance(r, AIDetectError)]
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray([s.label for s, _ in self.ok], dtype=int)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return np.asarray([r.ai_probability for _, r in self.ok], dtype=np.float64)
+
+    @property
+    def member_probabilities(self) -> np.ndarray:
+        """n x members: each member's P(AI) (an ensemble's members; one column otherwise)."""
+        return np.asarray([[m.ai_probability for m in r.models] for _, r in self.ok])
+
+    @property
+    def generators(self) -> list[str]:
+        return [s.generator or ("real" if s.label == 0 else "unknown") for s, _ in self.ok]
+
+
+def score_samples(
+    detector: Detector,
+    samples: Sequence[Sample],
+    model: str | None = None,
+    *,
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str = "evaluate",
+) -> Scored:
+    """Labelled samples through ``Detector.score_files``; unreadable files become failures."""
+    from tqdm import tqdm
+
+    rows: list[tuple[Sample, DetectionResult | AIDetectError]] = []
+    with tqdm(total=len(samples), unit="img", disable=not progress, desc=desc) as bar:
+        scored = detector.score_files((s.path for s in samples), model, batch_size=batch_size)
+        for s, (_, res) in zip(samples, scored, strict=True):
+            rows.append((s, res))
+            bar.update(1)
+    return Scored(rows)
+
+
 def evaluate(
     detector: Detector,
     samples: Sequence[Sample],
@@ -201,45 +255,26 @@ def evaluate(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score ``samples`` in batches and write the report; returns ``metrics.json``'s content."""
-    from tqdm import tqdm
-
     report = Path(report_dir)
     report.mkdir(parents=True, exist_ok=True)
     loaded = detector.resolve(model)
     threshold, band = detector.decision_params(loaded)
-    ys, ps, gens = [], [], []
-    failures: list[dict[str, str]] = []
+    scored = score_samples(detector, samples, model, batch_size=batch_size, progress=progress)
+    failures = [{"path": str(s.path), "error": f"{e.code}: {e.detail}"} for s, e in scored.failures]
     verdicts: dict[str, int] = {}
     with open(report / "predictions.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "label", "generator", "ai_probability", "verdict", "error"])
-        bar = tqdm(total=len(samples), unit="img", disable=not progress, desc="evaluate")
-        for start in range(0, len(samples), batch_size):
-            chunk = samples[start : start + batch_size]
-            blobs: list[bytes] = []
-            readable: list[Sample] = []
-            for s in chunk:
-                try:
-                    blobs.append(read_file_limited(s.path, detector.limits.max_bytes))
-                    readable.append(s)
-                except (OSError, AIDetectError) as exc:
-                    failures.append({"path": str(s.path), "error": str(exc)})
-                    writer.writerow([s.path, s.label, s.generator, "", "", type(exc).__name__])
-            for s, res in zip(readable, detector.detect_many(blobs, model), strict=True):
-                if isinstance(res, AIDetectError):
-                    failures.append({"path": str(s.path), "error": res.code})
-                    writer.writerow([s.path, s.label, s.generator, "", "", res.code])
-                    continue
-                ys.append(s.label)
-                ps.append(res.ai_probability)
-                gens.append(s.generator or ("real" if s.label == 0 else "unknown"))
-                verdicts[res.verdict] = verdicts.get(res.verdict, 0) + 1
-                writer.writerow(
-                    [s.path, s.label, s.generator, f"{res.ai_probability:.6f}", res.verdict, ""]
-                )
-            bar.update(len(chunk))
-        bar.close()
-    if not ys:
+        for s, res in scored.rows:
+            if isinstance(res, AIDetectError):
+                writer.writerow([s.path, s.label, s.generator, "", "", res.code])
+                continue
+            verdicts[res.verdict] = verdicts.get(res.verdict, 0) + 1
+            writer.writerow(
+                [s.path, s.label, s.generator, f"{res.ai_probability:.6f}", res.verdict, ""]
+            )
+    ys, ps, gens = scored.labels, scored.probabilities, scored.generators
+    if not len(ys):
         raise AIDetectError("No image in the data set could be scored.")
     metrics = compute_metrics(ys, ps, threshold, gens, band)
     metrics.update(

@@ -12,15 +12,22 @@ import base64
 import io
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from aidetect.errors import AIDetectError, NotReadyError
-from aidetect.imaging import DEFAULT_LIMITS, DecodedImage, Limits, decode_image
+from aidetect.imaging import (
+    DEFAULT_LIMITS,
+    DecodedImage,
+    Limits,
+    decode_image,
+    read_file_limited,
+)
 from aidetect.preprocess import aggregate, heatmap_boxes, preprocess
 from aidetect.registry import Loaded, LoadedEnsemble, LoadedModel, Registry, members_of
 from aidetect.results import (
@@ -30,7 +37,8 @@ from aidetect.results import (
     ModelRef,
     ModelScore,
 )
-from aidetect.verdict import decide
+from aidetect.settings import Settings, read_trust_anchors
+from aidetect.verdict import decide, normalise_band
 
 
 @dataclass
@@ -158,6 +166,30 @@ class Detector:
         self.decode_threads = decode_threads or min(8, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        registry: Registry | None = None,
+        default_model: str | None = None,
+        provenance: bool | None = None,
+    ) -> Detector:
+        """The detector the settings describe (the API server's, the CLI's).
+
+        ``registry``, ``default_model`` and ``provenance`` override what the settings say
+        (the CLI's ``--model PATH`` and ``--no-provenance``).
+        """
+        return cls(
+            registry if registry is not None else Registry(settings.models_dir),
+            limits=Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
+            default_model=default_model or settings.default_model,
+            threshold_override=settings.threshold,
+            provenance=settings.provenance if provenance is None else provenance,
+            decode_threads=settings.decode_threads,
+            trust_anchors_pem=read_trust_anchors(settings),
+        )
+
     def load_all(self) -> dict[str, Loaded]:
         return self.registry.load_all()
 
@@ -180,10 +212,17 @@ class Detector:
         return self.registry.load(target)
 
     def decision_params(self, loaded: Loaded) -> tuple[float, tuple[float, float] | None]:
+        """The model's threshold and band, unless the settings override the threshold
+        (then there is no band)."""
         meta = loaded.metadata
         if self.threshold_override is not None:
             return self.threshold_override, None
         return meta.threshold, meta.uncertain_band
+
+    def decision(self, loaded: Loaded) -> tuple[float, tuple[float, float]]:
+        """The threshold and the band ``decide`` applies (``verdict.normalise_band``)."""
+        threshold, band = self.decision_params(loaded)
+        return threshold, normalise_band(threshold, band)
 
     def evidence_for(self, data: bytes | None, image: DecodedImage) -> list[Evidence]:
         if not self.provenance or data is None:
@@ -261,6 +300,44 @@ class Detector:
         for (i, image, evidence), score in zip(decoded, scores, strict=True):
             out[i] = self.result(loaded, image, score, evidence, started)
         return [r for r in out if r is not None]
+
+    def read(self, path: Path) -> bytes | AIDetectError:
+        """A file's bytes within the size limit, or the error that says why not."""
+        try:
+            return read_file_limited(path, self.limits.max_bytes)
+        except AIDetectError as exc:
+            return exc
+        except OSError as exc:
+            return AIDetectError(f"cannot read {path}: {exc.strerror or exc}")
+
+    def score_files(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        model: str | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> Iterator[tuple[Path, DetectionResult | AIDetectError]]:
+        """Score files in batches (one model call per member per batch), in input order.
+
+        The one loop behind ``aidetect predict``, ``aidetect evaluate``, training's
+        validation and test scoring and ensembles: a file that cannot be read or decoded
+        yields its ``AIDetectError`` in place of a result, and the run goes on.
+        """
+        batch: list[tuple[Path, bytes | AIDetectError]] = []
+
+        def flush() -> list[tuple[Path, DetectionResult | AIDetectError]]:
+            blobs = [b for _, b in batch if isinstance(b, bytes)]
+            results = iter(self.detect_many(blobs, model) if blobs else [])
+            done = [(p, next(results) if isinstance(b, bytes) else b) for p, b in batch]
+            batch.clear()
+            return done
+
+        for raw in paths:
+            path = Path(raw)
+            batch.append((path, self.read(path)))
+            if len(batch) >= batch_size:
+                yield from flush()
+        yield from flush()
 
 
 __all__ = [

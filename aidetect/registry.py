@@ -26,78 +26,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
+from aidetect.cards import model_card
 from aidetect.errors import (
     ArtifactError,
     IntegrityError,
     InvalidModelNameError,
     UnknownModelError,
 )
+from aidetect.metadata import Member, ModelMetadata  # noqa: F401  (re-exported)
 from aidetect.preprocess import InputSpec
 
 METADATA_FILE = "metadata.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MODEL_FILES = {"keras": "model.keras", "keras_h5": "model.h5", "sklearn": "model.joblib"}
-
-
-class Member(BaseModel):
-    name: str
-    weight: float = Field(1.0, ge=0.0)
-
-
-class ModelMetadata(BaseModel):
-    """``metadata.json``. Unknown keys are kept (forward compatible)."""
-
-    model_config = {"extra": "allow", "protected_namespaces": ()}
-
-    schema_version: int = 1
-    name: str
-    architecture: str
-    version: str = "1.0.0"
-    description: str = ""
-    created: str = ""
-    format: Literal["keras", "keras_h5", "sklearn", "ensemble"]
-    model_file: str | None = None
-    sha256: str | None = None
-    framework: dict[str, str] = Field(default_factory=dict)
-    input: InputSpec | None = None
-    output: Literal["ai_probability", "real_probability"] = Field(
-        "ai_probability",
-        description="What the model's single output means; real_probability for seed models",
-    )
-    label_convention: str = "1 = AI-generated, 0 = real"
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
-    uncertain_band: tuple[float, float] | None = None
-    default: bool = Field(False, description="Served when a request names no model")
-    legacy: bool = Field(False, description="Answers the seed's POST /")
-    members: list[Member] | None = None
-    ensemble_rule: Literal["mean", "vote"] = "mean"
-    training_data: dict[str, Any] | None = None
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    command: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ModelMetadata:
-        if self.format == "ensemble":
-            if not self.members:
-                raise ValueError("an ensemble needs members")
-        else:
-            if self.input is None or not self.model_file or not self.sha256:
-                raise ValueError("a model needs input, model_file and sha256")
-            if Path(self.model_file).name != self.model_file:
-                raise ValueError("model_file must be a plain file name")
-        if self.uncertain_band is not None:
-            lo, hi = self.uncertain_band
-            if not 0.0 <= lo <= hi <= 1.0:
-                raise ValueError("uncertain_band must satisfy 0 <= lo <= hi <= 1")
-        return self
-
-    def headline_metrics(self) -> dict[str, Any]:
-        keys = ("accuracy", "roc_auc", "average_precision", "f1", "precision", "recall")
-        test = self.metrics.get("test", self.metrics)
-        return {k: test[k] for k in keys if isinstance(test, dict) and k in test}
 
 
 def validate_name(name: str) -> str:
@@ -322,21 +266,44 @@ class Registry:
         with self._lock:
             if name in self._cache:
                 return self._cache[name]
-            meta = self.verify(name)
-            loaded: Loaded
-            if meta.format == "ensemble":
-                members = []
-                for m in meta.members or []:
-                    member = self.load(m.name)
-                    if not isinstance(member, LoadedModel):
-                        raise ArtifactError(f"{name}: nested ensembles are not supported")
-                    members.append((member, m.weight))
-                loaded = LoadedEnsemble(meta, self._folder(name), members)
-            else:
-                file = self.model_path(name, meta)
-                loaded = LoadedModel(meta, self._folder(name), _load_estimator(meta, file))
-            self._cache[name] = loaded
-            return loaded
+            return self._build(self.verify(name))
+
+    def stage(self, metadata: ModelMetadata, estimator: Any = None) -> Loaded:
+        """Serve an artifact whose ``metadata.json`` is not written yet.
+
+        A training run puts its model file into ``<root>/<name>/``, stages it with
+        provisional metadata, scores validation and test through the serving path,
+        then writes the artifact once. The model file is checked against
+        ``metadata.sha256`` and loaded as ``load`` would (unless the ``estimator``
+        staged before is handed back); ensemble members are loaded from the registry.
+        """
+        with self._lock:
+            name = validate_name(metadata.name)
+            if metadata.format != "ensemble" and estimator is None:
+                assert metadata.model_file is not None
+                file = self.root / name / metadata.model_file
+                if sha256_file(file) != metadata.sha256:
+                    raise IntegrityError(f"{name}: {file.name} does not match its SHA-256")
+            return self._build(metadata, estimator)
+
+    def _build(self, meta: ModelMetadata, estimator: Any = None) -> Loaded:
+        folder = self.root / meta.name
+        loaded: Loaded
+        if meta.format == "ensemble":
+            members = []
+            for m in meta.members or []:
+                member = self.load(m.name)
+                if not isinstance(member, LoadedModel):
+                    raise ArtifactError(f"{meta.name}: nested ensembles are not supported")
+                members.append((member, m.weight))
+            loaded = LoadedEnsemble(meta, folder, members)
+        else:
+            if estimator is None:
+                assert meta.model_file is not None
+                estimator = _load_estimator(meta, folder / meta.model_file)
+            loaded = LoadedModel(meta, folder, estimator)
+        self._cache[meta.name] = loaded
+        return loaded
 
     def load_all(self) -> dict[str, Loaded]:
         return {n: self.load(n) for n in self.names()}
@@ -359,116 +326,100 @@ def registry_for(
 
 
 # --- writing artifacts ------------------------------------------------------------------------
-def write_artifact(
+def save_model_file(
     out_dir: str | os.PathLike[str],
-    metadata: dict[str, Any],
     *,
     keras_model: Any = None,
     sklearn_model: Any = None,
     model_file: str | os.PathLike[str] | None = None,
-    card: str | None = None,
-) -> ModelMetadata:
-    """Write ``out_dir/{model file, metadata.json, README.md}`` and return the metadata.
+    format: str = "keras",
+) -> dict[str, str]:
+    """Put the model file into ``out_dir``; returns ``format``, ``model_file`` and ``sha256``.
 
     Exactly one of ``keras_model`` (saved as ``.keras``), ``sklearn_model`` (joblib)
-    or ``model_file`` (copied; HDF5 is detected by its magic bytes) is given, except
-    for ensembles, which have none. ``sha256``, ``model_file``, ``created`` and
-    ``framework`` are filled in.
+    or ``model_file`` (copied unless it is already there; HDF5 is detected by its
+    magic bytes) is given.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if keras_model is not None:
+        format = "keras"
+        target = out / MODEL_FILES[format]
+        keras_model.save(target)
+    elif sklearn_model is not None:
+        import joblib
+
+        format = "sklearn"
+        target = out / MODEL_FILES[format]
+        joblib.dump(sklearn_model, target)
+    elif model_file is not None:
+        src = Path(model_file)
+        with open(src, "rb") as f:
+            is_h5 = f.read(8) == HDF5_MAGIC
+        format = "keras_h5" if is_h5 else format
+        target = out / MODEL_FILES[format]
+        if src.resolve() != target.resolve():
+            shutil.copyfile(src, target)
+    else:
+        raise ValueError("save_model_file needs a model to write")
+    return {"format": format, "model_file": target.name, "sha256": sha256_file(target)}
+
+
+def complete_metadata(metadata: dict[str, Any]) -> ModelMetadata:
+    """Validated metadata with ``created`` and ``framework`` filled in."""
     meta = dict(metadata)
     validate_name(meta["name"])
-    if meta.get("format") != "ensemble":
-        if keras_model is not None:
-            meta["format"] = "keras"
-            target = out / MODEL_FILES["keras"]
-            keras_model.save(target)
-        elif sklearn_model is not None:
-            import joblib
-
-            meta["format"] = "sklearn"
-            target = out / MODEL_FILES["sklearn"]
-            joblib.dump(sklearn_model, target)
-        elif model_file is not None:
-            src = Path(model_file)
-            with open(src, "rb") as f:
-                is_h5 = f.read(8) == HDF5_MAGIC
-            meta["format"] = "keras_h5" if is_h5 else meta.get("format", "keras")
-            target = out / MODEL_FILES[meta["format"]]
-            if src.resolve() != target.resolve():
-                shutil.copyfile(src, target)
-        else:
-            raise ValueError("write_artifact needs a model to write")
-        meta["model_file"] = target.name
-        meta["sha256"] = sha256_file(target)
     meta.setdefault("created", now_iso())
     meta.setdefault("framework", framework_versions())
-    validated = ModelMetadata.model_validate(meta)
+    return ModelMetadata.model_validate(meta)
+
+
+def write_artifact(
+    out_dir: str | os.PathLike[str],
+    metadata: dict[str, Any] | ModelMetadata,
+    *,
+    keras_model: Any = None,
+    sklearn_model: Any = None,
+    model_file: str | os.PathLike[str] | None = None,
+) -> ModelMetadata:
+    """Write ``out_dir/{model file, metadata.json, README.md}`` and return the metadata.
+
+    The model comes as in ``save_model_file``, or is already in ``out_dir`` (its
+    ``model_file`` and ``sha256`` in ``metadata``), or there is none (ensembles).
+    The model card is always ``aidetect.cards.model_card`` of the metadata written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(metadata, ModelMetadata):
+        metadata = metadata.model_dump(mode="json", exclude_none=True)
+    meta = dict(metadata)
+    if any(x is not None for x in (keras_model, sklearn_model, model_file)):
+        meta.update(
+            save_model_file(
+                out,
+                keras_model=keras_model,
+                sklearn_model=sklearn_model,
+                model_file=model_file,
+                format=meta.get("format", "keras"),
+            )
+        )
+    elif meta.get("format") != "ensemble" and not meta.get("sha256"):
+        raise ValueError("write_artifact needs a model to write")
+    validated = complete_metadata(meta)
     (out / METADATA_FILE).write_text(
         json.dumps(validated.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
     )
-    readme = out / "README.md"
-    if card is not None or not readme.exists():
-        readme.write_text(card if card is not None else model_card(validated))
+    (out / "README.md").write_text(model_card(validated))
     return validated
 
 
 def update_metadata(model_dir: str | os.PathLike[str], fields: dict[str, Any]) -> ModelMetadata:
-    """Add or replace top-level fields of an artifact's ``metadata.json`` (for results
-    measured after training, such as held-out evaluations). The model file is untouched,
-    so its recorded SHA-256 stays valid; the result is validated like any metadata."""
-    path = Path(model_dir) / METADATA_FILE
-    meta = json.loads(path.read_text())
+    """Add or replace top-level fields of an artifact's ``metadata.json`` (results measured
+    after training, such as held-out evaluations), and re-render its card. The model file
+    is untouched, so its recorded SHA-256 stays valid."""
+    meta = json.loads((Path(model_dir) / METADATA_FILE).read_text())
     meta.update(fields)
-    validated = ModelMetadata.model_validate(meta)
-    path.write_text(
-        json.dumps(validated.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
-    )
-    return validated
-
-
-def model_card(meta: ModelMetadata) -> str:
-    """A model card generated from metadata (training writes a fuller one)."""
-    lines = [
-        f"# {meta.name} ({meta.architecture}, v{meta.version})",
-        "",
-        meta.description or "No description given.",
-        "",
-        "## Input",
-        "",
-    ]
-    if meta.input is not None:
-        lines.append(
-            f"- policy `{meta.input.policy}`, size {meta.input.size}, scale `{meta.input.scale}`"
-        )
-    if meta.members:
-        lines.append(
-            "- ensemble of " + ", ".join(f"{m.name} (w={m.weight:g})" for m in meta.members)
-        )
-    lines += [
-        f"- output: `{meta.output}`; label convention: {meta.label_convention}",
-        "",
-        "## Decision",
-        "",
-        f"- threshold {meta.threshold:.4f}; uncertain band {meta.uncertain_band}",
-        "",
-        "## Training data",
-        "",
-        "```json",
-        json.dumps(meta.training_data, indent=2) if meta.training_data else "not recorded",
-        "```",
-        "",
-        "## Metrics",
-        "",
-        "```json",
-        json.dumps(meta.metrics, indent=2) if meta.metrics else "not measured",
-        "```",
-        "",
-    ]
-    if meta.command:
-        lines += ["Produced by:", "", "```", meta.command, "```", ""]
-    return "\n".join(lines)
+    return write_artifact(model_dir, meta)
 
 
 def import_legacy(

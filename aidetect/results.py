@@ -1,4 +1,5 @@
-"""The shape of a detection result, shared by the API, the CLI and evaluation.
+"""Every HTTP response shape (detection results, errors, batches, the models list), shared
+by the API, the CLI and evaluation.
 
 These pydantic models are the single definition of the contract in design-notes
 section 2: the backend uses them as response models (so ``/openapi.json`` and the
@@ -7,7 +8,7 @@ frontend's generated types follow), the CLI serialises them to JSONL/CSV.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -93,3 +94,41 @@ class LegacyResponse(BaseModel):
         description="1 if the image is real, 0 if AI-generated (seed's labels)"
     )
     proba_resnet: float = Field(description="Probability that the image is REAL")
+
+
+# --- GET /api/v1/models -----------------------------------------------------------------------
+class InputInfo(BaseModel):
+    policy: str
+    size: int
+
+
+class MemberInfo(BaseModel):
+    name: str
+    weight: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    architecture: str
+    version: str
+    description: str
+    default: bool
+    input: InputInfo | None
+    threshold: float
+    uncertain_band: tuple[float, float]
+    metrics: dict[str, Any]
+    training_data: dict[str, Any] | None
+    members: list[MemberInfo] | None = None
+
+
+class Limits(BaseModel):  # what the server enforces (``aidetect.imaging.Limits`` + batch size)
+    max_bytes: int
+    max_pixels: int
+    max_batch_files: int
+    accepted_types: list[str]
+
+
+class ModelsResponse(BaseModel):
+    default_model: str | None
+    models: list[ModelInfo]
+    limits: Limits

@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from training import svm
-    from training.common import TrainConfig, finish_run, load_splits
+    from training.config import RunConfig
+    from training.run import finish_run, load_splits, resolve
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-svm-"))
     data = args.keep or tmp / "data"
@@ -65,14 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     if not (data / "REAL").is_dir():
         write_images(data, args.n)
     t_gen = time.perf_counter() - t0
-    cfg = TrainConfig(
+    cfg = resolve(RunConfig(
         data=data, arch="svm", output=tmp / "models" / "bench-svm", augment=(),
         workers=args.workers, batch_size=512, progress=False,
-    )  # fmt: skip
+    ))  # fmt: skip
     t0 = time.perf_counter()
     splits = load_splits(cfg)
     t_list = time.perf_counter() - t0
-    trained = svm.train(cfg, splits)
+    trained = svm.ARCHITECTURE.train(cfg, splits)
     t0 = time.perf_counter()
     meta = finish_run(cfg, splits, trained)
     t_eval = time.perf_counter() - t0

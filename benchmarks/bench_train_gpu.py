@@ -82,42 +82,35 @@ def loader_rate(samples, spec, batch_size: int, workers: int, augment) -> float:
 
 
 def bench(arch: str, size: int, data: Path, args) -> dict:
-    import keras
 
-    from training import cnn, resnet50
-    from training.common import (
-        TrainConfig,
-        compile_kwargs,
-        keras_datasets,
-        keras_device,
-        keras_setup,
-        keras_teardown,
-        load_splits,
-    )
+    from training import cnn, keras_fit, resnet50
+    from training.config import RunConfig
+    from training.run import load_splits, resolve
 
-    cfg = TrainConfig(
+    options = resnet50.ResNetOptions(weights="none") if arch == "resnet50" else None
+    cfg = resolve(RunConfig(
         data=data, arch=arch, output=data.parent / "models" / f"{arch}-{size}",
         image_size=size, epochs=args.epochs, batch_size=args.batch_size, workers=args.workers,
         mixed_precision=args.mixed_precision, augment=tuple(args.augment), val=0.0, test=0.0,
-        weights="none", progress=False,
-    )  # fmt: skip
+        arch_options=options, progress=False,
+    ))  # fmt: skip
     splits = load_splits(cfg)
     spec = cfg.spec("raw")
     loader = loader_rate(splits.train, spec, args.batch_size, args.workers, cfg.augment)
-    keras_setup(cfg)
+    keras_fit.setup(cfg)
     try:
         if arch == "cnn":
             model = cnn.build_seed_cnn(size)
         else:
             model, _ = resnet50.build(size, None)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), **compile_kwargs(cfg))
-        train_ds, _ = keras_datasets(cfg, splits, spec)
+        keras_fit.compile_model(model, cfg, 1e-3)
+        train_ds, _ = keras_fit.datasets(cfg, splits, spec)
         timer = epoch_timer()
         t0 = time.perf_counter()
         model.fit(train_ds, epochs=args.epochs, callbacks=[timer], verbose=0, shuffle=False)
         seconds = time.perf_counter() - t0
     finally:
-        keras_teardown()
+        keras_fit.teardown()
     n = len(splits.train)
     return {
         "arch": arch,
@@ -128,7 +121,7 @@ def bench(arch: str, size: int, data: Path, args) -> dict:
         "workers": args.workers,
         "mixed_precision": args.mixed_precision,
         "augment": list(cfg.augment),
-        "device": keras_device(),
+        "device": keras_fit.device(),
         "loader_images_per_second": round(loader, 1),
         "train_images_per_second": round(n * args.epochs / seconds, 1),
         "steady_images_per_second": round(n / timer.times[-1], 1) if args.epochs > 1 else None,

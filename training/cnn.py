@@ -15,21 +15,17 @@ float32 under mixed precision (a bfloat16 sigmoid loses the probability's tail).
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
-from training.common import (
-    Splits,
-    TrainConfig,
-    Trained,
-    compile_kwargs,
-    fit_keras,
-    keras_datasets,
-    keras_device,
-    keras_setup,
-    keras_teardown,
-    log,
-    prepare_checkpoints,
-)
+from aidetect.preprocess import InputSpec
+from training.config import RunConfig, Splits
+from training.keras_fit import Phase, Plan, keras_architecture
+from training.options import option
+
+
+@dataclass
+class CnnOptions:
+    cnn_variant: str = option("seed", choices=("seed", "improved"), help="the network")
 
 
 def build_seed_cnn(size: int):
@@ -67,42 +63,22 @@ def build_improved_cnn(size: int):
     return keras.Model(inputs, outputs, name="improved_cnn")
 
 
-def train(cfg: TrainConfig, splits: Splits) -> Trained:
-    import keras
-
-    spec = cfg.spec("raw")
-    keras_setup(cfg)
-    try:
-        size = spec.size
-        model = build_improved_cnn(size) if cfg.cnn_variant == "improved" else build_seed_cnn(size)
-        lr = cfg.learning_rate or 1e-3
-        model.compile(optimizer=keras.optimizers.Adam(lr), **compile_kwargs(cfg))
-        train_ds, val_ds = keras_datasets(cfg, splits, spec)
-        prepare_checkpoints(cfg)
-        log(cfg, f"training {model.name}: {model.count_params():,} parameters, {keras_device()}")
-        started = time.perf_counter()
-        history = fit_keras(model, train_ds, val_ds, cfg.epochs, cfg, "train")
-        seconds = time.perf_counter() - started
-    finally:
-        keras_teardown()
-    return Trained(
-        architecture="cnn",
+def build(cfg: RunConfig, splits: Splits, spec: InputSpec) -> Plan:
+    opts: CnnOptions = cfg.arch_options
+    variant = opts.cnn_variant
+    model = build_improved_cnn(spec.size) if variant == "improved" else build_seed_cnn(spec.size)
+    return Plan(
+        model=model,
+        phases=[Phase("train", cfg.epochs, cfg.learning_rate or 1e-3)],
         description=(
-            f"{'Seed' if cfg.cnn_variant == 'seed' else 'Improved'} CNN "
+            f"{'Seed' if variant == 'seed' else 'Improved'} CNN "
             f"({model.count_params():,} parameters) trained on {len(splits.train):,} images "
-            f"of {cfg.data.name} at {size}x{size} ({spec.policy} policy)."
+            f"of {cfg.data.name} at {spec.size}x{spec.size} ({spec.policy} policy)."
         ),
-        keras_model=model,
-        input_spec=spec,
-        details={
-            "variant": cfg.cnn_variant,
-            "epochs": cfg.epochs,
-            "batch_size": cfg.batch_size,
-            "learning_rate": lr,
-            "mixed_precision": cfg.mixed_precision,
-            "device": keras_device(),
-            "history": history,
-        },
-        train_seconds=seconds,
-        train_images=len(splits.train) * cfg.epochs,
+        details={"variant": variant},
     )
+
+
+ARCHITECTURE = keras_architecture(
+    "cnn", build, help="the seed's small CNN, or an improved one", options=CnnOptions
+)

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
-from aidetect.datasets import Sample, counts
+from aidetect.datasets import Sample, unit_hash
 from aidetect.errors import AIDetectError
 from aidetect.imaging import decode_file
 from aidetect.preprocess import Box, InputSpec, preprocess
@@ -96,12 +96,6 @@ def parse_augment(text: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 # --- splits -----------------------------------------------------------------------------------
-def _unit_hash(seed: int, key: str) -> float:
-    """A uniform number in [0, 1) fixed by ``(seed, key)``."""
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
-
-
 def split_samples(
     samples: Sequence[Sample],
     val: float = 0.15,
@@ -130,7 +124,7 @@ def split_samples(
         base = base.parent  # a manifest file
     for s in samples:
         key = s.source_id or _path_key(s.path, base)
-        u = _unit_hash(seed, key)
+        u = unit_hash(seed, key)
         if s.split in ("val", "test"):
             split = s.split
         elif s.split == "train":
@@ -163,7 +157,7 @@ def subset(
     if base is not None and base.is_file():
         base = base.parent
     keys = [_path_key(s.path, base) for s in samples]
-    ranked = sorted(range(len(samples)), key=lambda i: _unit_hash(seed, keys[i]))
+    ranked = sorted(range(len(samples)), key=lambda i: unit_hash(seed, keys[i]))
     keep = set(ranked[:limit])
     return [s for i, s in enumerate(samples) if i in keep]
 
@@ -182,20 +176,6 @@ def class_weights(samples: Sequence[Sample]) -> dict[int, float]:
     n_c = Counter(s.label for s in samples)
     n = sum(n_c.values())
     return {c: n / (2.0 * n_c[c]) if n_c[c] else 0.0 for c in (0, 1)}
-
-
-def describe(splits: dict[str, list[Sample]]) -> str:
-    """Counts per class and generator for each split, as a small table."""
-    lines = []
-    for name, part in splits.items():
-        c = counts(part)
-        per_class = c["per_class"]
-        gens = ", ".join(f"{g} {n}" for g, n in c["per_generator"].items())  # type: ignore[union-attr]
-        lines.append(
-            f"  {name:<5} {c['total']:>8} images  real {per_class.get('real', 0):>7}  "  # type: ignore[union-attr]
-            f"AI {per_class.get('ai_generated', 0):>7}  generators: {gens or '-'}"  # type: ignore[union-attr]
-        )
-    return "\n".join(lines)
 
 
 # --- augmentation -----------------------------------------------------------------------------
@@ -381,9 +361,18 @@ class ImageDataset(keras.utils.PyDataset):
         return math.ceil(len(self.samples) / self.batch_size)
 
     def order(self) -> np.ndarray:
+        """This epoch's sample order; with ``paired``, the members of a pair side by side
+        (in one batch), the pairs (and unpaired samples) shuffled."""
         if not self.shuffle:
             return np.arange(len(self.samples))
-        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.samples))
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if not self.paired:
+            return rng.permutation(len(self.samples))
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(self.samples):
+            groups.setdefault(s.pair_id or f"\0{i}", []).append(i)
+        members = list(groups.values())
+        return np.array([i for g in rng.permutation(len(members)) for i in members[g]])
 
     def on_epoch_end(self) -> None:
         # Keras makes a new worker pool each epoch, which sees this counter.

@@ -15,26 +15,26 @@
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from aidetect.errors import AIDetectError
-from training.common import (
-    Splits,
-    TrainConfig,
-    Trained,
-    compile_kwargs,
-    fit_keras,
-    keras_datasets,
-    keras_device,
-    keras_setup,
-    keras_teardown,
-    log,
-    prepare_checkpoints,
-)
+from aidetect.preprocess import InputSpec
+from training.config import RunConfig, Splits
+from training.keras_fit import Phase, Plan, keras_architecture
+from training.options import option
 
 HEAD_LR = 1e-3
 FINE_TUNE_LR = 1e-5
+
+
+@dataclass
+class ResNetOptions:
+    weights: str = option(
+        "imagenet", help="resnet50: imagenet (downloaded), none, or a weights file path"
+    )
+    unfreeze: int = option(0, help="resnet50: fine-tune the last N base layers (the seed used 5)")
+    fine_tune_epochs: int | None = option(None, help="resnet50 phase 2 (default: --epochs)")
 
 
 def resolve_weights(weights: str) -> str | None:
@@ -87,54 +87,42 @@ def unfreeze_last(base, n: int) -> int:
     return sum(1 for layer in base.layers[-n:] if layer.weights)
 
 
-def train(cfg: TrainConfig, splits: Splits) -> Trained:
-    import keras
+def plan(cfg: RunConfig, splits: Splits, spec: InputSpec) -> Plan:
+    opts: ResNetOptions = cfg.arch_options
+    model, base = build(spec.size, resolve_weights(opts.weights))
+    ft_epochs = opts.fine_tune_epochs if opts.fine_tune_epochs is not None else cfg.epochs
+    ft_epochs = ft_epochs if opts.unfreeze > 0 else 0
 
-    spec = cfg.spec("raw")
-    weights = resolve_weights(cfg.weights)
-    keras_setup(cfg)
-    try:
-        model, base = build(spec.size, weights)
-        train_ds, val_ds = keras_datasets(cfg, splits, spec)
-        prepare_checkpoints(cfg)
-        log(cfg, f"ResNet50 ({model.count_params():,} parameters), {keras_device()}")
-        started = time.perf_counter()
-        # phase 1: the head alone
-        head_lr = cfg.learning_rate or HEAD_LR
-        model.compile(optimizer=keras.optimizers.Adam(head_lr), **compile_kwargs(cfg))
-        history = {"head": fit_keras(model, train_ds, val_ds, cfg.epochs, cfg, "head")}
-        rows = len(splits.train) * cfg.epochs
-        # phase 2: fine-tune the last N layers at a low rate (recompile: trainability changed)
-        ft_epochs = cfg.fine_tune_epochs if cfg.fine_tune_epochs is not None else cfg.epochs
-        if cfg.unfreeze > 0 and ft_epochs > 0:
-            n = unfreeze_last(base, cfg.unfreeze)
-            log(cfg, f"fine-tuning the last {cfg.unfreeze} layers ({n} with weights)")
-            model.compile(optimizer=keras.optimizers.Adam(FINE_TUNE_LR), **compile_kwargs(cfg))
-            history["fine_tune"] = fit_keras(model, train_ds, val_ds, ft_epochs, cfg, "finetune")
-            rows += len(splits.train) * ft_epochs
-        seconds = time.perf_counter() - started
-    finally:
-        keras_teardown()
-    return Trained(
-        architecture="resnet50",
+    def unfreeze() -> str:
+        n = unfreeze_last(base, opts.unfreeze)
+        return f"fine-tuning the last {opts.unfreeze} layers ({n} with weights)"
+
+    return Plan(
+        model=model,
+        phases=[
+            # phase 1: the head alone
+            Phase("head", cfg.epochs, cfg.learning_rate or HEAD_LR),
+            # phase 2: the last N layers at a low rate (recompiled: trainability changed)
+            Phase("fine_tune", ft_epochs, FINE_TUNE_LR, checkpoint="finetune", before=unfreeze),
+        ],
         description=(
-            f"ResNet50 ({cfg.weights} weights, last {cfg.unfreeze} layers fine-tuned) with a "
+            f"ResNet50 ({opts.weights} weights, last {opts.unfreeze} layers fine-tuned) with a "
             f"sigmoid head, trained on {len(splits.train):,} images of {cfg.data.name} at "
             f"{spec.size}x{spec.size} ({spec.policy} policy)."
         ),
-        keras_model=model,
-        input_spec=spec,
         details={
-            "weights": cfg.weights,
-            "unfreeze": cfg.unfreeze,
-            "epochs": cfg.epochs,
-            "fine_tune_epochs": ft_epochs if cfg.unfreeze > 0 else 0,
-            "batch_size": cfg.batch_size,
-            "learning_rate": {"head": head_lr, "fine_tune": FINE_TUNE_LR},
-            "mixed_precision": cfg.mixed_precision,
-            "device": keras_device(),
-            "history": history,
+            "weights": opts.weights,
+            "unfreeze": opts.unfreeze,
+            "fine_tune_epochs": ft_epochs,
         },
-        train_seconds=seconds,
-        train_images=rows,
     )
+
+
+ARCHITECTURE = keras_architecture(
+    "resnet50",
+    plan,
+    help="ResNet50 transfer learning (ImageNet weights, optional fine-tuning)",
+    options=ResNetOptions,
+    default_size=200,
+    min_size=32,
+)

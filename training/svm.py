@@ -20,13 +20,27 @@ quadratically). It reached 73.7 % on CIFAKE.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
 
 from aidetect.features import raw_pixels, residual_features
-from training.common import Splits, TrainConfig, Trained, log
-from training.data import ImageDataset, balanced_subset, class_weights, iterate
+from training.config import Architecture, RunConfig, Splits, Trained, log
+from training.options import option
+
+
+@dataclass
+class SvmOptions:
+    svm_mode: str = option(
+        "fast",
+        choices=("fast", "seed"),
+        help="fast: linear SVM on residual features, all data; seed: raw pixels, "
+        "grid-searched SVC on a subset",
+    )
+    svm_subset: int = option(2000, help="svm seed mode: images used")
+    svm_c: float | None = option(None, help="svm fast mode: C (default 0.1)")
+
 
 SEED_GRID = {
     "svc__C": [1.0, 10.0],
@@ -36,7 +50,7 @@ SEED_GRID = {
 
 
 def extract(
-    cfg: TrainConfig,
+    cfg: RunConfig,
     samples,
     spec,
     transform,
@@ -45,6 +59,8 @@ def extract(
     desc: str = "features",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features (or pixels) and labels for ``samples``, streamed in batches."""
+    from training.data import ImageDataset, iterate
+
     ds = ImageDataset(
         samples,
         spec,
@@ -69,7 +85,7 @@ def _cv_folds(y: np.ndarray, wanted: int = 3) -> int:
     return max(2, min(wanted, int(np.bincount(y, minlength=2).min())))
 
 
-def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
+def train_fast(cfg: RunConfig, splits: Splits) -> Trained:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -79,7 +95,10 @@ def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
     started = time.perf_counter()
     x, y = extract(cfg, splits.train, spec, residual_features, augment=cfg.augment, desc="features")
     t_features = time.perf_counter() - started
-    c = cfg.svm_c if cfg.svm_c is not None else 0.1
+    opts: SvmOptions = cfg.arch_options
+    c = opts.svm_c if opts.svm_c is not None else 0.1
+    from training.data import class_weights
+
     weight = class_weights(splits.train) if cfg.class_weight == "auto" else None
     svm = LinearSVC(C=c, class_weight=weight, dual="auto", max_iter=5000, random_state=cfg.seed)
     folds = _cv_folds(y)
@@ -112,15 +131,18 @@ def train_fast(cfg: TrainConfig, splits: Splits) -> Trained:
     )
 
 
-def train_seed(cfg: TrainConfig, splits: Splits) -> Trained:
+def train_seed(cfg: RunConfig, splits: Splits) -> Trained:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
     from sklearn.svm import SVC
 
+    from training.data import balanced_subset
+
     spec = cfg.spec("unit")  # the seed scaled pixels by 1/255
-    chosen = balanced_subset(splits.train, cfg.svm_subset, cfg.seed)
+    opts: SvmOptions = cfg.arch_options
+    chosen = balanced_subset(splits.train, opts.svm_subset, cfg.seed)
     started = time.perf_counter()
     x, y = extract(cfg, chosen, spec, None, augment=cfg.augment, desc="pixels")
     features = FunctionTransformer(raw_pixels)
@@ -160,7 +182,15 @@ def train_seed(cfg: TrainConfig, splits: Splits) -> Trained:
     )
 
 
-def train(cfg: TrainConfig, splits: Splits) -> Trained:
-    if cfg.svm_mode == "seed":
+def train(cfg: RunConfig, splits: Splits) -> Trained:
+    if cfg.arch_options.svm_mode == "seed":
         return train_seed(cfg, splits)
     return train_fast(cfg, splits)
+
+
+ARCHITECTURE = Architecture(
+    name="svm",
+    help="support vector machine on residual features (fast) or raw pixels (seed)",
+    train=train,
+    options=SvmOptions,
+)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -24,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from aidetect.corpus import sources as src_mod
 from aidetect.corpus.esrgan import NPM_PACKAGES, NPM_VERSION, SCALES
+from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
+from aidetect.imaging import to_rgb_array
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ DEFAULT_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
 ALL_FAMILIES = (*DEFAULT_FAMILIES, "esrgan-default", "ae8")
 AE_GENERATOR = "ae8-selftrained"
 DEFAULT_NPM_CACHE = Path("~/.cache/aidetect/npm").expanduser()
-MANIFEST_COLUMNS = ("path", "label", "generator", "source_id", "split")
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -51,22 +51,16 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 
 def load_photo(path: Path, rotate: int = 0) -> np.ndarray:
-    """Decode to upright 8-bit RGB: EXIF orientation first, then any extra clockwise rotation.
+    """Decode to upright 8-bit RGB through ``aidetect.imaging`` (EXIF orientation, alpha
+    over white, 16-bit scaled), then any extra clockwise rotation.
 
     MPO files (stereo cameras) give their first frame.
     """
     with Image.open(path) as im:
-        im.seek(0)
-        im = ImageOps.exif_transpose(im)
-        if rotate % 360:
-            im = im.rotate(-rotate, expand=True)
-        if im.mode != "RGB":
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                im = im.convert("RGBA")
-                bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
-                im = Image.alpha_composite(bg, im)
-            im = im.convert("RGB")
-        return np.asarray(im, dtype=np.uint8).copy()
+        pixels = to_rgb_array(im)
+    if rotate % 360:
+        pixels = np.asarray(Image.fromarray(pixels).rotate(-rotate, expand=True))
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -80,11 +74,6 @@ def dhash(pixels: np.ndarray, size: int = 8) -> int:
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
-
-
-def unit_hash(*parts: object) -> float:
-    h = hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-    return int.from_bytes(h[:8], "big") / 2**64
 
 
 def assign_split(source_id: str, seed: int) -> str:
@@ -151,10 +140,6 @@ def expand_generators(spec: str | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def family_of(generator: str) -> str:
-    return "ae8" if generator == AE_GENERATOR else generator.rpartition("-x")[0]
-
-
 def npm_package_dir(size: str, npm_cache: Path) -> Path:
     """Fetch ``@upscalerjs/<model>@1.0.0`` with ``npm pack`` into the cache (once) and unpack it."""
     import shutil
@@ -198,7 +183,7 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
 
         if generator not in _WORKER_MODELS:
             _WORKER_MODELS[generator] = Autoencoder.load(ae_weights)
-        real = np.asarray(Image.open(real_path).convert("RGB"))
+        real = load_photo(real_path)
         t0 = time.perf_counter()
         fake = _WORKER_MODELS[generator].reconstruct(real)
         dt = time.perf_counter() - t0
@@ -210,7 +195,7 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
             npm_package_dir(size, npm_cache), size, int(scale)
         )
     up = _WORKER_MODELS[generator]
-    real = np.asarray(Image.open(real_path).convert("RGB"))
+    real = load_photo(real_path)
     t0 = time.perf_counter()
     fake = make_fake(real, up)
     dt = time.perf_counter() - t0
@@ -392,11 +377,7 @@ def build_corpus(
             records.append(CropRecord(rel, 1, gen, r.source_id, r.split))
 
     records.sort(key=lambda r: r.path)
-    with open(out / "manifest.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(MANIFEST_COLUMNS)
-        for r in records:
-            w.writerow([r.path, r.label, r.generator, r.source_id, r.split])
+    write_manifest(out / "manifest.csv", (as_sample(out, r) for r in records))
     with open(out / "sources.csv", "w", newline="") as f:
         cols = [
             "source_id",
@@ -421,7 +402,7 @@ def build_corpus(
             gen_rows.append(
                 {
                     "generator": gen,
-                    "family": "ae8",
+                    "family": family_of(gen),
                     "package": "self-trained: training/generators/train_autoencoder.py",
                     "licence": "MIT (this project)",
                 }
@@ -477,9 +458,14 @@ def summarize(records) -> dict:
     }
 
 
-def read_manifest(path: str | Path) -> list[dict[str, str]]:
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """A CSV file (``manifest.csv``, ``sources.csv``) as rows of text, as written."""
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def as_sample(out: Path, r: CropRecord) -> Sample:
+    return Sample(out / r.path, r.label, r.generator, r.source_id, r.split)
 
 
 def balance_file_size(out: str | Path, seed: int = 0, bins: int = 32) -> dict:
@@ -493,7 +479,7 @@ def balance_file_size(out: str | Path, seed: int = 0, bins: int = 32) -> dict:
     ``summary.json``; deletes the dropped files.
     """
     out = Path(out)
-    rows = read_manifest(out / "manifest.csv")
+    rows = read_rows(out / "manifest.csv")
     keep: list[dict[str, str]] = []
     dropped = 0
     for split in SPLITS:
@@ -519,18 +505,14 @@ def balance_file_size(out: str | Path, seed: int = 0, bins: int = 32) -> dict:
                     (out / r["path"]).unlink(missing_ok=True)
                     dropped += 1
     keep.sort(key=lambda r: r["path"])
-    with open(out / "manifest.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(MANIFEST_COLUMNS)
-        for r in keep:
-            w.writerow([r[c] for c in MANIFEST_COLUMNS])
-    summary_path = out / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    before = {k: summary.get(k) for k in ("total", "counts", "per_generator")}
     recs = [
         CropRecord(r["path"], int(r["label"]), r["generator"], r["source_id"], r["split"])
         for r in keep
     ]
+    write_manifest(out / "manifest.csv", (as_sample(out, r) for r in recs))
+    summary_path = out / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    before = {k: summary.get(k) for k in ("total", "counts", "per_generator")}
     summary.update(summarize(recs))
     summary["file_size_balancing"] = {"bins_per_split": bins, "dropped": dropped, "before": before}
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aidetect.corpus.build import read_manifest
+from aidetect.datasets import read_manifest
 
 MODES = ("1", "L", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F", "LA", "I;16")
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
@@ -91,15 +91,14 @@ def check_shortcuts(
         rows = [
             r
             for r in rows
-            if r["label"] == "0"
-            or any(fnmatchcase(r.get("family") or r["generator"], f) for f in families)
+            if r.label == 0 or any(fnmatchcase(r.family or r.generator, f) for f in families)
         ]
     if max_files and len(rows) > max_files:
         rng = np.random.default_rng(seed)
         rows = [rows[i] for i in sorted(rng.choice(len(rows), max_files, replace=False))]
-    feats = [file_features(data / r["path"]) for r in rows]
-    y = np.array([int(r["label"]) for r in rows])
-    groups = np.array([r["source_id"] for r in rows])
+    feats = [file_features(s.path) for s in rows]
+    y = np.array([s.label for s in rows])
+    groups = np.array([s.source_id for s in rows])
     sets: dict[str, np.ndarray] = {
         "file_size": np.array([[f["file_size"]] for f in feats], dtype=float),
         "image_size_mode": np.array(

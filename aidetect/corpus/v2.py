@@ -38,10 +38,10 @@ from PIL import Image
 
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
+from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
 
 log = logging.getLogger(__name__)
 
-V2_COLUMNS = (*v1.MANIFEST_COLUMNS, "family", "pair_id", "content")
 #: the ESRGAN families made by the v1 builder in corpus-v2 (downscale, then upscale)
 DEFAULT_SR_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
 
@@ -207,7 +207,7 @@ def genuine_crops(
             sid = stem
             series.append((h, sid))
         split = v1.assign_split(sid, seed)
-        rng = np.random.default_rng(int(v1.unit_hash("gen-crops", seed, stem) * 2**63))
+        rng = np.random.default_rng(int(unit_hash("gen-crops", seed, stem) * 2**63))
         wins = v1.crop_windows(pixels.shape[0], pixels.shape[1], crop, max_crops, rng)
         for y, x in wins:
             rel = f"{split}/FAKE/{stem}_{y}_{x}.png"
@@ -290,9 +290,9 @@ def build_corpus_v2(
         fakes_per_real=sr_per_real,
         extra_photos=extra,
     )
-    rows = v1.read_manifest(out / "manifest.csv")
+    rows = v1.read_rows(out / "manifest.csv")
     for r in rows:
-        r["family"] = "real" if r["label"] == "0" else v1.family_of(r["generator"])
+        r["family"] = "real" if r["label"] == "0" else family_of(r["generator"])
         r["pair_id"] = Path(r["path"]).stem if r["label"] == "0" else ""
         r["content"] = "photo"
     for r in rows:  # an SR fake belongs to the real crop it was made from
@@ -432,11 +432,23 @@ def source_jpeg_quality(
 
 
 def write_manifest_v2(path: Path, rows: list[dict[str, str]]) -> None:
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(V2_COLUMNS)
-        for r in rows:
-            w.writerow([r.get(c, "") for c in V2_COLUMNS])
+    """The manifest, through the one manifest writer (``aidetect.datasets``)."""
+    write_manifest(
+        path,
+        [
+            Sample(
+                path=path.parent / r["path"],
+                label=int(r["label"]),
+                generator=r["generator"],
+                source_id=r["source_id"],
+                split=r["split"],
+                family=r.get("family", ""),
+                pair_id=r.get("pair_id", ""),
+                content=r.get("content", ""),
+            )
+            for r in rows
+        ],
+    )
 
 
 def summarize_v2(rows: list[dict[str, str]]) -> dict:

@@ -21,10 +21,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import aidetect
-from aidetect.imaging import Limits
 from aidetect.inference import Detector
-from aidetect.registry import Registry
-from aidetect.settings import Settings, get_settings, read_trust_anchors
+from aidetect.settings import Settings, get_settings
 from backend.app.api.errors import error_response, install_error_handlers
 from backend.app.api.routes import detect, health, legacy, models
 from backend.app.runner import InferenceRunner
@@ -46,16 +44,7 @@ PAGE_CSP = (
 
 
 def build_detector(settings: Settings) -> Detector:
-    registry = Registry(settings.models_dir)
-    return Detector(
-        registry,
-        limits=Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
-        default_model=settings.default_model,
-        threshold_override=settings.threshold,
-        provenance=settings.provenance,
-        decode_threads=settings.decode_threads,
-        trust_anchors_pem=read_trust_anchors(settings),
-    )
+    return Detector.from_settings(settings)
 
 
 def load_models(app: FastAPI, settings: Settings) -> None:

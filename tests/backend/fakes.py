@@ -10,6 +10,7 @@ import threading
 
 from aidetect.errors import AIDetectError, UnknownModelError
 from aidetect.imaging import Limits, decode_image
+from aidetect.inference import Detector
 from aidetect.registry import ModelMetadata, validate_name
 from aidetect.results import DetectionResult, ImageInfo, ModelRef, ModelScore
 from aidetect.verdict import decide
@@ -58,6 +59,10 @@ class FakeRegistry:
 
 
 class FakeDetector:
+    # the real decision rule (threshold override, band), not a copy
+    decision_params = Detector.decision_params
+    decision = Detector.decision
+
     def __init__(self, limits: Limits | None = None):
         self.registry = FakeRegistry()
         self.default_model = "fake-cnn"

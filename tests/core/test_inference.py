@@ -90,3 +90,35 @@ def test_threshold_override(tiny_models):
     det = Detector(Registry(tiny_models), provenance=False, threshold_override=0.0)
     res = det.detect(images.png(), "tiny-cnn")
     assert res.verdict == "ai_generated" and res.decision.threshold == 0.0
+
+
+def test_detector_from_settings(tiny_models):
+    from aidetect.settings import Settings
+
+    settings = Settings(models_dir=tiny_models, max_bytes=1234, threshold=0.3, provenance=False)
+    det = Detector.from_settings(settings)
+    assert det.registry.root == tiny_models.resolve() and det.limits.max_bytes == 1234
+    assert det.threshold_override == 0.3 and det.provenance is False
+    assert Detector.from_settings(settings, provenance=True).provenance is True
+
+
+def test_decision_is_the_band_verdicts_use(detector, tiny_models):
+    """``Detector.decision`` (what GET /models shows) equals the decision in a result."""
+    for name in ("tiny-cnn", "tiny-svm", "tiny-ensemble"):
+        loaded = detector.resolve(name)
+        res = detector.detect(images.png(), name)
+        assert detector.decision(loaded) == (res.decision.threshold, res.decision.uncertain_band)
+    det = Detector(Registry(tiny_models), provenance=False, threshold_override=0.7)
+    assert det.decision(det.resolve("tiny-cnn")) == (0.7, (0.7, 0.7))
+
+
+def test_score_files_keeps_order_and_reports_unreadable_files(detector, tmp_path):
+    good = tmp_path / "a.png"
+    good.write_bytes(images.png())
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    paths = [good, tmp_path / "missing.png", tmp_path / "bad.png", good]
+    out = list(detector.score_files(paths, "tiny-svm", batch_size=2))
+    assert [p for p, _ in out] == paths
+    kinds = [getattr(r, "code", "ok") for _, r in out]
+    assert kinds[0] == kinds[3] == "ok" and kinds[2] == "unsupported_media_type"
+    assert "cannot read" in out[1][1].detail

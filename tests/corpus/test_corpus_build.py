@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 from aidetect.corpus.build import (
-    MANIFEST_COLUMNS,
     assign_split,
     build_corpus,
     crop_windows,
@@ -21,10 +20,12 @@ from aidetect.corpus.build import (
     encode_png,
     expand_generators,
     hamming,
-    read_manifest,
+    load_photo,
+    read_rows,
 )
 from aidetect.corpus.cli import main as cli_main
 from aidetect.corpus.shortcuts import check_shortcuts
+from aidetect.datasets import MANIFEST_COLUMNS
 
 CROP = 64
 GENERATORS = "esrgan-slim-x2,esrgan-slim-x4"
@@ -53,7 +54,7 @@ def corpus(tmp_path_factory, slim_package, npm_cache) -> Path:
 
 @pytest.fixture(scope="module")
 def manifest(corpus) -> list[dict[str, str]]:
-    return read_manifest(corpus / "manifest.csv")
+    return read_rows(corpus / "manifest.csv")
 
 
 def test_manifest_columns_and_files(corpus, manifest):
@@ -85,7 +86,7 @@ def test_classes_balanced_and_summary(corpus, manifest):
                 for r in manifest
                 if r["split"] == split and r["label"] == ("1" if cls == "FAKE" else "0")
             )
-    sources = read_manifest(corpus / "sources.csv")
+    sources = read_rows(corpus / "sources.csv")
     assert {s["package"] for s in sources} == {"scikit-learn", "matplotlib"}
     assert all(s["licence"] and s["version"] for s in sources)
 
@@ -124,7 +125,7 @@ def test_same_seed_same_bytes(corpus, manifest, tmp_path, npm_cache):
 
 def test_other_seed_other_crops(manifest, tmp_path, npm_cache):
     other = _build(tmp_path / "seed1", npm_cache, seed=1, fakes_per_real=0)
-    paths = {r["path"] for r in read_manifest(tmp_path / "seed1" / "manifest.csv")}
+    paths = {r["path"] for r in read_rows(tmp_path / "seed1" / "manifest.csv")}
     assert other["total"] == len(paths)
     assert paths != {r["path"] for r in manifest if r["label"] == "0"}
 
@@ -228,14 +229,14 @@ def test_balance_file_size(corpus, tmp_path):
     copy = tmp_path / "balanced"
     shutil.copytree(corpus, copy)
     summary = balance_file_size(copy, bins=2)
-    rows = read_manifest(copy / "manifest.csv")
+    rows = read_rows(copy / "manifest.csv")
     for split in ("train", "val", "test"):
         labels = [r["label"] for r in rows if r["split"] == split]
         assert labels.count("0") == labels.count("1")
     assert {str(p.relative_to(copy)) for p in copy.glob("*/*/*.png")} == {r["path"] for r in rows}
     assert summary["total"] == len(rows)
     assert summary["file_size_balancing"]["dropped"] == len(
-        read_manifest(corpus / "manifest.csv")
+        read_rows(corpus / "manifest.csv")
     ) - len(rows)
 
 
@@ -249,5 +250,17 @@ def test_autoencoder_generator(tmp_path, npm_cache):
     assert ae.reconstruct(img).shape == (64, 48, 3)
     summary = _build(tmp_path / "ae", npm_cache, families="ae8", ae_weights=weights)
     assert summary["per_generator"]["ae8-selftrained"]
-    rows = read_manifest(tmp_path / "ae" / "manifest.csv")
+    rows = read_rows(tmp_path / "ae" / "manifest.csv")
     assert {r["generator"] for r in rows} == {"real", "ae8-selftrained"}
+
+
+def test_photos_decode_through_the_core_16_bit_scaled_not_clipped(tmp_path: Path) -> None:
+    """The builder decodes with ``aidetect.imaging``: a 16-bit grey PNG keeps its tones."""
+    ramp = np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    pixels = load_photo(tmp_path / "deep.png")
+    assert pixels.shape == (64, 64, 3) and pixels.dtype == np.uint8
+    assert pixels[0, 0, 0] == 0 and pixels[-1, -1, 0] == 255
+    assert len(np.unique(pixels)) > 200  # clipping would leave almost everything at 255
+    turned = load_photo(tmp_path / "deep.png", rotate=90)
+    np.testing.assert_array_equal(turned, np.rot90(pixels, k=-1))

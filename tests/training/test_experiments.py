@@ -9,16 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aidetect.datasets import list_samples
-from training.experiments import (
-    FAMILIES,
-    VARIANTS,
-    family_of,
-    lofo_split,
-    transform,
-    write_manifest,
-    write_variant,
-)
+from aidetect.datasets import family_of, list_samples, write_manifest
+from training.experiments.lofo import lofo_split
+from training.experiments.robustness import VARIANTS, transform, write_variant
+from training.experiments.shared import FAMILIES
 
 
 def _tiny_corpus(root: Path, size: int = 64) -> Path:
@@ -54,6 +48,8 @@ def test_family_of() -> None:
     assert family_of("esrgan-thick-x4") == "esrgan-thick"
     assert family_of("esrgan-slim-x8") == "esrgan-slim"
     assert family_of("real") == "real"
+    assert family_of("ae8-selftrained") == "ae8"
+    assert family_of("") == "unknown"
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -145,7 +141,7 @@ def test_report_from_results(corpus: Path, tmp_path: Path) -> None:
     """``report`` turns result JSON into the document and one card snippet per model."""
     import json
 
-    from training.experiments import main
+    from training.experiments.cli import main
 
     out = tmp_path / "eval"
     m = _metrics(0.98, 0.9, 0.0)
@@ -188,3 +184,20 @@ def test_report_from_results(corpus: Path, tmp_path: Path) -> None:
     assert "test ROC-AUC >= 0.99 | toy | 0.9800 | missed" in text
     card = (out / "card-toy.md").read_text()
     assert "## Evaluation" in card and "| toy | 8 |" in card
+
+
+def test_lofo_train_command_is_the_run_spelled_out(tmp_path: Path) -> None:
+    """The LOFO command comes from the run's options (no hand-kept copy) and parses back."""
+    import argparse
+    import shlex
+
+    from training.cli import parse_train
+    from training.experiments.lofo import lofo_train_command
+
+    a = argparse.Namespace(image_size=96, epochs=3, workers=0)
+    shown = lofo_train_command("cnn", tmp_path / "manifest.csv", tmp_path / "m" / "lofo-cnn", a)
+    cfg = parse_train(shlex.split(shown)[2:])
+    assert cfg.command_line() == shown
+    assert (cfg.policy, cfg.image_size, cfg.epochs, cfg.max_crops) == ("crops", 96, 3, 16)
+    assert cfg.arch_options.cnn_variant == "improved"
+    assert cfg.augment == ("flip", "jpeg", "blur", "crop")  # the train command's default

@@ -29,11 +29,16 @@ def _pairs(root: Path, n: int = 24, size: int = 48) -> Path:
         real = x[2 * i]  # smooth noise
         fake = np.repeat(np.repeat(real[::2, ::2], 2, 0), 2, 1)  # a 2x up-sampler's copy
         split = "test" if i % 6 == 5 else "val" if i % 6 == 4 else "train"
-        for label, img, fam in ((0, real, "real"), (1, fake, "toy-ae")):
-            rel = f"{split}/{'FAKE' if label else 'REAL'}/{i:03d}.png"
+        other = np.repeat(np.repeat(x[2 * i + 1][::2, ::2], 2, 0), 2, 1)  # an unseen "generator"
+        items = [(0, real, "real"), (1, fake, "toy-ae")] + (
+            [(1, other, "toy-held")] if i % 2 else []
+        )
+        for label, img, fam in items:
+            rel = f"{split}/{'FAKE' if label else 'REAL'}/{fam}-{i:03d}.png"
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(img).save(root / rel)
-            rows.append([rel, label, fam, f"s{i}", split, fam, f"p{i}", "photo"])
+            pair = f"p{i}" if fam != "toy-held" else ""
+            rows.append([rel, label, fam, f"s{i}", split, fam, pair, "photo"])
     with open(root / "manifest.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(
@@ -74,13 +79,13 @@ def test_strong_augmentation_is_identical_within_a_pair(pairs):
 
 
 def test_families_filter_keeps_reals(pairs, tmp_path):
-    from training.common import TrainConfig, load_splits
+    from training.cli import parse_train
+    from training.run import load_splits
 
-    cfg = TrainConfig(data=pairs, arch="patchnet", output=tmp_path / "m", families=("other",))
+    base = ["--data", str(pairs), "--arch", "patchnet", "--output", str(tmp_path / "m")]
     with pytest.raises(Exception, match="both classes"):
-        load_splits(cfg)
-    cfg = TrainConfig(data=pairs, arch="patchnet", output=tmp_path / "m", families=("toy-*",))
-    splits = load_splits(cfg)
+        load_splits(parse_train([*base, "--families", "other"]))
+    splits = load_splits(parse_train([*base, "--families", "toy-a*"]))
     assert {s.family for s in splits.train} == {"real", "toy-ae"}
 
 
@@ -131,3 +136,39 @@ def test_patchnet_trains_and_is_served_with_its_heatmap(pairs, models_dir):
 def test_paired_sample_fields_default_empty():
     s = Sample(Path("x.png"), 0)
     assert s.family == s.pair_id == s.content == ""
+
+
+def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp_path):
+    """After the patch model above: toy-held was never trained on, so every split of it is
+    scored; the scope lands in the metadata and the card, the section in the docs."""
+    from training import heldout
+
+    if not (models_dir / "patch-toy" / "metadata.json").is_file():
+        pytest.skip("needs the model of test_patchnet_trains_and_is_served_with_its_heatmap")
+    docs = tmp_path / "evaluation.md"
+    docs.write_text("# Evaluation\n\nolder text\n")
+    argv = ["--data", str(pairs), "--models-dir", str(models_dir), "--models", "patch-toy",
+            "--out", str(tmp_path / "out"), "--write-scope", "--docs", str(docs)]  # fmt: skip
+    assert heldout.main(argv) == 0
+    res = json.loads((tmp_path / "out" / "heldout.json").read_text())["models"]["patch-toy"]
+    assert res["trained_families"] == ["toy-ae"]
+    held = res["per_family"]["toy-held"]
+    n_held = sum(1 for s in list_samples(pairs) if s.family == "toy-held")
+    assert held["held_out"] and held["n"] == n_held  # every split of a held-out family
+    trained = res["per_family"]["toy-ae"]
+    n_test = sum(1 for s in list_samples(pairs) if s.family == "toy-ae" and s.split == "test")
+    assert not trained["held_out"] and trained["n"] == n_test
+    assert 0.0 <= held["roc_auc"] <= 1.0
+    meta = json.loads((models_dir / "patch-toy" / "metadata.json").read_text())
+    assert [h["family"] for h in meta["scope"]["held_out"]] == ["toy-held"]
+    assert meta["scope"]["held_out"][0]["n"] == n_held
+    card = (models_dir / "patch-toy" / "README.md").read_text()
+    assert "## Generators it has and has not seen" in card and "toy-held" in card
+    text = docs.read_text()
+    assert heldout.MARK_START in text and "older text" in text and "toy-held" in text
+    # a second run replaces the section instead of adding another
+    assert heldout.main(argv) == 0
+    assert docs.read_text().count(heldout.MARK_START) == 1
+    # cached scores: the second run scored nothing again and gave the same numbers
+    again = json.loads((tmp_path / "out" / "heldout.json").read_text())["models"]["patch-toy"]
+    assert again["per_family"] == res["per_family"]

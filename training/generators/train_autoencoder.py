@@ -22,10 +22,10 @@ from PIL import Image
 def _reals(data: Path, split: str) -> list[Path]:
     """REAL crops of a split: from manifest.csv, or the folder while a build is still running."""
     if (data / "manifest.csv").exists():
-        from aidetect.corpus.build import read_manifest
+        from aidetect.datasets import read_manifest
 
         rows = read_manifest(data / "manifest.csv")
-        return [data / r["path"] for r in rows if r["split"] == split and r["label"] == "0"]
+        return [s.path for s in rows if s.split == split and s.label == 0]
     return sorted((data / split / "REAL").glob("*.png"))
 
 

@@ -2,58 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from aidetect.imaging import ACCEPTED_MIME_TYPES
 from aidetect.registry import ModelMetadata
+from aidetect.results import InputInfo, Limits, MemberInfo, ModelInfo, ModelsResponse
 from backend.app.api.deps import DetectorDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1", tags=["models"])
 
 
-class InputInfo(BaseModel):
-    policy: str
-    size: int
-
-
-class MemberInfo(BaseModel):
-    name: str
-    weight: float
-
-
-class ModelInfo(BaseModel):
-    name: str
-    architecture: str
-    version: str
-    description: str
-    default: bool
-    input: InputInfo | None
-    threshold: float
-    uncertain_band: tuple[float, float]
-    metrics: dict[str, Any]
-    training_data: dict[str, Any] | None
-    members: list[MemberInfo] | None = None
-
-
-class Limits(BaseModel):
-    max_bytes: int
-    max_pixels: int
-    max_batch_files: int
-    accepted_types: list[str]
-
-
-class ModelsResponse(BaseModel):
-    default_model: str | None
-    models: list[ModelInfo]
-    limits: Limits
-
-
-def model_info(meta: ModelMetadata, default: str | None, threshold: float | None) -> ModelInfo:
-    t = meta.threshold if threshold is None else threshold
-    band = meta.uncertain_band if threshold is None and meta.uncertain_band else (t, t)
+def model_info(
+    meta: ModelMetadata, default: str | None, decision: tuple[float, tuple[float, float]]
+) -> ModelInfo:
+    """``decision``: ``Detector.decision`` (the threshold and band verdicts are made with)."""
+    t, band = decision
     return ModelInfo(
         name=meta.name,
         architecture=meta.architecture,
@@ -62,7 +25,7 @@ def model_info(meta: ModelMetadata, default: str | None, threshold: float | None
         default=meta.name == default,
         input=InputInfo(policy=meta.input.policy, size=meta.input.size) if meta.input else None,
         threshold=t,
-        uncertain_band=(min(band[0], t), max(band[1], t)),
+        uncertain_band=band,
         metrics=meta.headline_metrics(),
         training_data=meta.training_data,
         members=[MemberInfo(name=m.name, weight=m.weight) for m in meta.members]
@@ -73,10 +36,12 @@ def model_info(meta: ModelMetadata, default: str | None, threshold: float | None
 
 @router.get("/models", response_model=ModelsResponse, summary="The models this server answers with")
 async def list_models(detector: DetectorDep, settings: SettingsDep) -> ModelsResponse:
-    metas = [loaded.metadata for loaded in detector.registry.load_all().values()]
+    loaded = detector.registry.load_all().values()
     return ModelsResponse(
         default_model=detector.default_model,
-        models=[model_info(m, detector.default_model, detector.threshold_override) for m in metas],
+        models=[
+            model_info(m.metadata, detector.default_model, detector.decision(m)) for m in loaded
+        ],
         limits=Limits(
             max_bytes=settings.max_bytes,
             max_pixels=settings.max_pixels,

@@ -1,0 +1,219 @@
+"""The model card (``README.md``) of every artifact, rendered from its metadata alone.
+
+One renderer for trained models, ensembles and imported seed models:
+``registry.write_artifact`` calls it, so a card always says what ``metadata.json``
+says. Sections appear when the metadata has what they describe (training data,
+validation and test metrics, members, the command that made it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aidetect.metadata import ModelMetadata
+
+METRIC_ROWS = (
+    "n",
+    "accuracy",
+    "roc_auc",
+    "average_precision",
+    "precision",
+    "recall",
+    "f1",
+    "false_positive_rate",
+    "uncertain_rate",
+    "expected_calibration_error",
+)
+
+INTENDED_USE = (
+    "Scores how likely an image is AI-generated (1 = AI-generated). It knows only the "
+    "generators in its training data (below): expect much weaker results on other "
+    "generators, on heavily re-compressed or resized images, and on content unlike the "
+    "training set. A score is evidence, not proof; the uncertain band exists so that "
+    "borderline images are not called fake."
+)
+
+
+def fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def metrics_table(metrics: dict[str, dict[str, Any] | None]) -> list[str]:
+    """Markdown rows: one column per measured split."""
+    cols = [k for k, v in metrics.items() if v]
+    if not cols:
+        return ["Not measured (no validation or test images)."]
+    lines = ["| metric | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for k in METRIC_ROWS:
+        lines.append(f"| {k} | " + " | ".join(fmt(metrics[c].get(k)) for c in cols) + " |")  # type: ignore[union-attr]
+    return lines
+
+
+def describe_counts(split_counts: dict[str, dict[str, Any]]) -> str:
+    """One line per split: totals per class and generator (``aidetect.datasets.counts``)."""
+    lines = []
+    for name, c in split_counts.items():
+        pc = c["per_class"]
+        gens = ", ".join(f"{g} {n}" for g, n in c["per_generator"].items())
+        lines.append(
+            f"{name:<5} {c['total']:>8} images  real {pc.get('real', 0):>7}  "
+            f"AI {pc.get('ai_generated', 0):>7}  generators: {gens or '-'}"
+        )
+    return "\n".join(lines)
+
+
+def _input(meta: ModelMetadata) -> list[str]:
+    if meta.members:
+        return [
+            f"Rule `{meta.ensemble_rule}` over: "
+            + ", ".join(f"`{m.name}` (weight {m.weight:.3f})" for m in meta.members)
+            + (f"; {meta.weight_rule}." if getattr(meta, "weight_rule", None) else "."),
+        ]
+    spec = meta.input
+    if spec is None:
+        return []
+    crops = (
+        f", up to {spec.crops.max_crops} crops, {spec.crops.aggregate}"
+        if spec.policy == "crops"
+        else ""
+    )
+    return [
+        f"- policy `{spec.policy}`, {spec.size}x{spec.size}, scale `{spec.scale}`{crops}",
+        "- decoding and preprocessing: `aidetect.imaging` and `aidetect.preprocess` "
+        "(the same code in training and serving)",
+        f"- output: `{meta.output}`; label convention: {meta.label_convention}",
+    ]
+
+
+def _training(meta: ModelMetadata) -> list[str]:
+    td = meta.training_data
+    if not td:
+        return []
+    lines = ["## Training data", ""]
+    if "dataset" not in td:  # recorded by hand: show it as it is
+        return [*lines, "```json", json.dumps(td, indent=2), "```", ""]
+    rule = f" (layout `{td['layout']}`)" if td.get("layout") else ""
+    split_rule = f"; split rule: {td['split_rule']}" if td.get("split_rule") else ""
+    lines += [f"`{td['dataset']}`{rule}{split_rule}.", ""]
+    if td.get("splits"):
+        lines += ["```", describe_counts(td["splits"]), "```", ""]
+    if "class_weight" in td:
+        lines.append(f"- class weights: {td['class_weight'] or 'none'}")
+    if "augment" in td:
+        lines.append(f"- augmentation: {', '.join(td['augment']) or 'none'}")
+    tr = getattr(meta, "training", None)
+    if tr:
+        lines.append(
+            f"- training time {tr.get('seconds')} s, "
+            f"{fmt(tr.get('images_per_second'), 1)} images/s "
+            f"(end to end from files, {tr.get('device', 'CPU')})"
+        )
+    return [*lines, ""]
+
+
+def _metrics(meta: ModelMetadata) -> list[str]:
+    m = meta.metrics
+    if not m:
+        return []
+    lines = ["## Metrics", ""]
+    if not {"validation", "test"} & set(m):  # recorded by hand: show them as they are
+        return [*lines, "```json", json.dumps(m, indent=2), "```", ""]
+    if m.get("target_fpr") is not None:
+        lines += [
+            f"Threshold chosen on validation for a false-positive rate of {m['target_fpr']}.",
+            "",
+        ]
+    lines += [*metrics_table({"validation": m.get("validation"), "test": m.get("test")}), ""]
+    if m.get("members_validation_auc"):
+        lines += [
+            "Members' validation AUC: "
+            + ", ".join(f"{k} {fmt(v)}" for k, v in m["members_validation_auc"].items()),
+            "",
+        ]
+    test = m.get("test") or {}
+    if test.get("per_generator"):
+        lines += ["Per generator (test):", "", "| generator | n | detection rate | AUC vs real |"]
+        lines.append("|---|---|---|---|")
+        for g, e in test["per_generator"].items():
+            lines.append(
+                f"| {g} | {e['n']} | {fmt(e['detection_rate'])} | {fmt(e.get('roc_auc_vs_real'))} |"
+            )
+        lines.append("")
+    if test:
+        lines += ["The full test report (predictions, plots) is in `report/`.", ""]
+    return lines
+
+
+def _scope(meta: ModelMetadata) -> list[str]:
+    """What the model was trained on and how it did on generators it never saw."""
+    scope = getattr(meta, "scope", None)
+    if not scope:
+        return []
+    if not isinstance(scope, dict):
+        scope = scope.model_dump() if hasattr(scope, "model_dump") else dict(scope)
+    lines = ["## Generators it has and has not seen", ""]
+    trained = scope.get("trained_on") or []
+    if trained:
+        lines.append(
+            "Trained on: "
+            + ", ".join(f"{t['family']} ({t['kind']}, {t['images']} images)" for t in trained)
+            + "."
+        )
+        lines.append("")
+    held = scope.get("held_out") or []
+    if held:
+        lines += [
+            "Held out of training, scored against real test photos:",
+            "",
+            "| family | kind | n | ROC-AUC | detected at the threshold |",
+            "|---|---|---|---|---|",
+        ]
+        for h in held:
+            lines.append(
+                f"| {h['family']} | {h['kind']} | {h['n']} | {fmt(h.get('roc_auc'), 3)} | "
+                f"{fmt(h.get('detection_rate'), 3)} |"
+            )
+        lines.append("")
+        sets = sorted({h.get("test_set", "") for h in held} - {""})
+        if sets:
+            lines += [f"Test set: {'; '.join(sets)}.", ""]
+    if scope.get("note"):
+        lines += [scope["note"], ""]
+    return lines
+
+
+def model_card(meta: ModelMetadata) -> str:
+    """``README.md`` for an artifact, with the numbers its metadata records."""
+    band = meta.uncertain_band
+    rule = getattr(meta, "threshold_rule", None)
+    lines = [
+        f"# {meta.name} ({meta.architecture}, v{meta.version})",
+        "",
+        meta.description or "No description given.",
+        "",
+        "## Intended use and limits",
+        "",
+        INTENDED_USE,
+        "",
+        "## Input" if not meta.members else "## Members",
+        "",
+        *_input(meta),
+        "",
+        "## Decision",
+        "",
+        f"- threshold **{meta.threshold:.4f}**" + (f" ({rule})" if rule else ""),
+        f"- uncertain band: {f'[{band[0]:.4f}, {band[1]:.4f}]' if band else 'none'}",
+        "",
+        *_training(meta),
+        *_scope(meta),
+        *_metrics(meta),
+    ]
+    if meta.command:
+        lines += ["## Reproduce", "", "```", meta.command, "```", ""]
+    lines += ["Framework versions are in `metadata.json`.", ""]
+    return "\n".join(lines)

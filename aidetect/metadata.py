@@ -1,0 +1,68 @@
+"""``metadata.json``: what an artifact says about itself (``ModelMetadata``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from aidetect.preprocess import InputSpec
+
+
+class Member(BaseModel):
+    name: str
+    weight: float = Field(1.0, ge=0.0)
+
+
+class ModelMetadata(BaseModel):
+    """``metadata.json``. Unknown keys are kept (forward compatible)."""
+
+    model_config = {"extra": "allow", "protected_namespaces": ()}
+
+    schema_version: int = 1
+    name: str
+    architecture: str
+    version: str = "1.0.0"
+    description: str = ""
+    created: str = ""
+    format: Literal["keras", "keras_h5", "sklearn", "ensemble"]
+    model_file: str | None = None
+    sha256: str | None = None
+    framework: dict[str, str] = Field(default_factory=dict)
+    input: InputSpec | None = None
+    output: Literal["ai_probability", "real_probability"] = Field(
+        "ai_probability",
+        description="What the model's single output means; real_probability for seed models",
+    )
+    label_convention: str = "1 = AI-generated, 0 = real"
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    uncertain_band: tuple[float, float] | None = None
+    default: bool = Field(False, description="Served when a request names no model")
+    legacy: bool = Field(False, description="Answers the seed's POST /")
+    members: list[Member] | None = None
+    ensemble_rule: Literal["mean", "vote"] = "mean"
+    training_data: dict[str, Any] | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    command: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelMetadata:
+        if self.format == "ensemble":
+            if not self.members:
+                raise ValueError("an ensemble needs members")
+        else:
+            if self.input is None or not self.model_file or not self.sha256:
+                raise ValueError("a model needs input, model_file and sha256")
+            if Path(self.model_file).name != self.model_file:
+                raise ValueError("model_file must be a plain file name")
+        if self.uncertain_band is not None:
+            lo, hi = self.uncertain_band
+            if not 0.0 <= lo <= hi <= 1.0:
+                raise ValueError("uncertain_band must satisfy 0 <= lo <= hi <= 1")
+        return self
+
+    def headline_metrics(self) -> dict[str, Any]:
+        keys = ("accuracy", "roc_auc", "average_precision", "f1", "precision", "recall")
+        test = self.metrics.get("test", self.metrics)
+        return {k: test[k] for k in keys if isinstance(test, dict) and k in test}
