@@ -66,7 +66,9 @@ def test_variants_sizes_formats_both_classes(corpus: Path, tmp_path: Path, varia
     assert [(s.label, s.generator, s.split) for s in again] == [
         (s.label, s.generator, "test") for s in test
     ]
-    expect = {"downscale50": (32, 32), "centrecrop": (32, 32)}.get(variant, (64, 64))
+    expect = {"downscale50": (32, 32), "centrecrop": (32, 32), "screenshot": (48, 48)}.get(
+        variant, (64, 64)
+    )
     for s in out:
         with Image.open(s.path) as im:
             assert im.size == expect
