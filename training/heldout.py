@@ -58,9 +58,10 @@ def trained_families(meta: dict[str, Any], all_families: Sequence[str]) -> list[
     td = meta.get("training_data") or {}
     pats = td.get("families")
     if not pats or pats == "all":
-        # runs before families were recorded: the families of the generators in its data
+        # runs before families were recorded: the families of the generators in its data;
+        # a model whose data is not recorded (an imported seed model) saw none of ours
         seen = {family_of(g) for g in (td.get("counts") or {}).get("per_generator", {})}
-        return [f for f in all_families if f in seen or not seen]
+        return [f for f in all_families if f in seen]
     return [f for f in all_families if any(fnmatchcase(f, p) for p in pats)]
 
 
@@ -375,7 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training.heldout", description=__doc__)
     ap.add_argument("--data", type=Path, required=True, help="corpus with a family column")
     ap.add_argument("--models-dir", type=Path, default=Path("models"))
-    ap.add_argument("--models", required=True, help="comma-separated model names")
+    ap.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated model names in --models-dir, or artifact folder paths "
+        "(e.g. an imported seed model kept outside the repository)",
+    )
     ap.add_argument("--out", type=Path, required=True, help="results folder")
     ap.add_argument(
         "--write-scope",
@@ -388,13 +394,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--calibration", type=Path, help="results.json of `experiments calibration`")
     a = ap.parse_args(argv)
     from aidetect.inference import Detector
-    from aidetect.registry import Registry
+    from aidetect.registry import registry_for
 
-    detector = Detector(Registry(a.models_dir), provenance=False)
     samples = list_samples(a.data)
     results = {}
-    for name in [m.strip() for m in a.models.split(",") if m.strip()]:
+    where: dict[str, Path] = {}
+    for spec in [m.strip() for m in a.models.split(",") if m.strip()]:
+        registry, name = registry_for(spec, a.models_dir)
+        assert name is not None
+        detector = Detector(registry, provenance=False)
         results[name] = evaluate_model(detector, name, samples, a.out)
+        where[name] = registry.root / name
     command = shlex.join(["python", "-m", "training.heldout", *(argv or sys.argv[1:])])
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "heldout.json").write_text(
@@ -416,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 train_counts[key] = train_counts.get(key, 0) + 1
         for name, r in results.items():
             scope = scope_of(r, train_counts, f"{a.data.name} ({command})")
-            update_metadata(a.models_dir / name, {"scope": scope})
+            update_metadata(where[name], {"scope": scope})
     return 0
 
 

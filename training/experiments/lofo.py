@@ -35,7 +35,7 @@ def lofo_split(samples: Sequence[Sample], family: str) -> tuple[list[Sample], li
     """
     rows, seen = [], []
     for s in samples:
-        fam = family_of(s.generator)
+        fam = s.family or family_of(s.generator)
         if s.split in ("train", "val"):
             if s.label == 0 or fam != family:
                 rows.append(s)
