@@ -193,6 +193,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return status
+    if action == "verify":
+        for r in rows:
+            verdict = "verified (SHA-256 matches)" if r["status"] == "ok" else r["status"]
+            print(f"{r['name']}: {verdict}")
+        return status
     for r in rows:
         if r["status"] != "ok":
             print(f"  {r['name']:<24} {r['status']}")
@@ -253,8 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path)
     p.add_argument("--json", action="store_true")
     msub = p.add_subparsers(dest="models_action")
-    msub.add_parser("list", help="installed models with headline metrics")
-    msub.add_parser("verify", help="check every model file against its SHA-256")
+    for action, text in (
+        ("list", "installed models with headline metrics"),
+        ("verify", "check every model file against its SHA-256"),
+    ):
+        # --json and --models-dir after the action too (``models list --json``);
+        # SUPPRESS keeps a value given before the action.
+        a = msub.add_parser(action, help=text)
+        a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        a.add_argument("--models-dir", type=Path, default=argparse.SUPPRESS)
     imp = msub.add_parser("import-legacy", help="import a seed model file (HDF5/.keras)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--name", required=True)
@@ -300,10 +312,17 @@ def main(argv: list[str] | None = None) -> int:
     from aidetect.errors import AIDetectError
 
     try:
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return rc
     except AIDetectError as exc:
         print(f"error ({exc.code}): {exc.detail}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # ``aidetect models --json | head``: the reader left; stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

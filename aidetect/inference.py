@@ -303,12 +303,10 @@ class Detector:
 
     def read(self, path: Path) -> bytes | AIDetectError:
         """A file's bytes within the size limit, or the error that says why not."""
-        try:
+        try:  # a missing or unreadable file is a typed error (file_not_found, unreadable_file)
             return read_file_limited(path, self.limits.max_bytes)
         except AIDetectError as exc:
             return exc
-        except OSError as exc:
-            return AIDetectError(f"cannot read {path}: {exc.strerror or exc}")
 
     def score_files(
         self,

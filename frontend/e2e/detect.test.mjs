@@ -103,6 +103,24 @@ for (const vp of VIEWPORTS) {
       await page.screenshot({ path: join(shots, `batch-${vp.width}x${vp.height}.png`), fullPage: true });
     });
 
+    it('keeps long file names on one line, cut with an ellipsis, never mid-word', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles([files.longName, files.notImage]);
+      const table = page.getByRole('table', { name: 'Verdict and AI probability per picture' });
+      await table.waitFor({ timeout: 90_000 });
+      const name = table.locator('tbody tr').first().locator('.batch__filename');
+      const box = await name.evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { lines: el.getBoundingClientRect().height / parseFloat(cs.lineHeight), cut: el.scrollWidth > el.clientWidth, title: el.parentElement.title };
+      });
+      assert.ok(box.lines < 1.5, `the name takes ${box.lines.toFixed(1)} lines`);
+      assert.equal(box.title, 'holiday-in-the-mountains-of-china-2024-original.jpg');
+      if (vp.width < 500) assert.ok(box.cut, 'on a phone the long name is cut with an ellipsis');
+      const toggle = table.locator('tbody tr').nth(1).locator('.batch__toggle');
+      assert.match(await toggle.getAttribute('aria-label'), /show the full name/);
+      await toggle.click();
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    });
+
     it('fits the viewport, talks to no other host, and throws no errors', async () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
@@ -111,6 +129,23 @@ for (const vp of VIEWPORTS) {
       const cookies = await context.cookies();
       assert.deepEqual(cookies, []);
       assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+    });
+
+    it('serves the API docs without any other host', async () => {
+      const docs = await context.newPage();
+      const outside = [];
+      await docs.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(new URL(backend.baseUrl).origin) || url.startsWith('data:')) return route.continue();
+        outside.push(url);
+        return route.abort();
+      });
+      await docs.goto(`${backend.baseUrl}/docs`);
+      await docs.locator('.swagger-ui .info .title').waitFor({ timeout: 30_000 });
+      assert.match(await docs.locator('.swagger-ui .info .title').innerText(), /aidetect/);
+      await docs.locator('.opblock-summary-path', { hasText: '/api/v1/detect' }).first().waitFor();
+      assert.deepEqual(outside, []);
+      await docs.close();
     });
 
     it('shows the About view with what the detector cannot do', async () => {

@@ -193,8 +193,10 @@ export function makeTestFiles() {
     photo: join(dir, 'photo.jpg'),
     png: join(dir, 'pattern.png'),
     notImage: join(dir, 'not-a-photo.jpg'),
+    longName: join(dir, 'holiday-in-the-mountains-of-china-2024-original.jpg'),
   };
   copyFileSync(PHOTO, files.photo);
+  copyFileSync(PHOTO, files.longName);
   writeFileSync(files.png, noisyPng(320, 240));
   writeFileSync(files.notImage, 'This is a plain text file with a .jpg name.\n'.repeat(20));
   return files;

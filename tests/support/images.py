@@ -74,3 +74,48 @@ def sample_photo_path() -> Path:
     import sklearn
 
     return Path(os.path.dirname(sklearn.__file__)) / "datasets" / "images" / "china.jpg"
+
+
+def float_planar_tiff(width: int = 10, height: int = 10, pages: int = 2) -> bytes:
+    """A multi-page RGB TIFF of 64-bit floats in separate planes, the layout of
+    scikit-image's ``multipage_rgb.tif`` (written by tifffile), which Pillow cannot read."""
+    import struct
+
+    plane = width * height * 8
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    offsets = []
+    for page in range(pages):
+        ifd = len(out)
+        offsets.append(ifd)
+        n = 11
+        extra = ifd + 2 + 12 * n + 4  # arrays after the IFD
+        bits_at, strips_at, counts_at, fmt_at = extra, extra + 6, extra + 18, extra + 30
+        data_at = extra + 36
+        entries = [
+            (256, 4, 1, width),
+            (257, 4, 1, height),
+            (258, 3, 3, bits_at),
+            (259, 3, 1, 1),
+            (262, 3, 1, 2),
+            (273, 4, 3, strips_at),
+            (277, 3, 1, 3),
+            (278, 4, 1, height),
+            (279, 4, 3, counts_at),
+            (284, 3, 1, 2),
+            (339, 3, 3, fmt_at),
+        ]
+        out += struct.pack("<H", n)
+        for tag, typ, count, value in entries:
+            if typ == 3 and count == 1:
+                out += struct.pack("<HHIHH", tag, typ, count, value, 0)
+            else:
+                out += struct.pack("<HHII", tag, typ, count, value)
+        next_at = data_at + 3 * plane if page < pages - 1 else 0
+        out += struct.pack("<I", next_at)
+        out += struct.pack("<3H", 64, 64, 64)
+        out += struct.pack("<3I", *(data_at + i * plane for i in range(3)))
+        out += struct.pack("<3I", plane, plane, plane)
+        out += struct.pack("<3H", 3, 3, 3)
+        rng = np.random.default_rng(page)
+        out += rng.random((3, height, width)).astype("<f8").tobytes()
+    return bytes(out)

@@ -26,6 +26,27 @@ function Thumbnail({ file }: { file: File }) {
   return <img className="thumb" src={src} alt="" onError={() => setBroken(true)} />;
 }
 
+/**
+ * A file name on one line, cut with an ellipsis when the column is narrow (phones): never
+ * broken mid-word. The full name is in the title, and a tap shows it (on a row with a
+ * result the tap opens the full report, which names the file).
+ */
+function FileName({ name }: { name: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <button
+      type="button"
+      className="link-button batch__toggle"
+      aria-expanded={open}
+      aria-label={open ? name : `${name} (show the full name)`}
+      title={name}
+      onClick={() => setOpen((o) => !o)}
+    >
+      <span className={open ? 'batch__filename batch__filename--full' : 'batch__filename'}>{name}</span>
+    </button>
+  );
+}
+
 /** One row per file, in the order chosen; a failed file gets its own message, not a failed table. */
 export function BatchTable({ rows, onShowDetails, headingRef }: Props) {
   const okCount = rows.filter((r) => r.result).length;
@@ -63,12 +84,13 @@ export function BatchTable({ rows, onShowDetails, headingRef }: Props) {
                       type="button"
                       className="link-button"
                       aria-label={`Details for ${row.file.name}`}
+                      title={row.file.name}
                       onClick={() => onShowDetails(i)}
                     >
-                      {row.file.name}
+                      <span className="batch__filename">{row.file.name}</span>
                     </button>
                   ) : (
-                    row.file.name
+                    <FileName name={row.file.name} />
                   )}
                 </th>
                 {row.result ? (

@@ -305,6 +305,14 @@ describe('batch', () => {
     expect(screen.getByText('2 analysed, 1 could not be analysed. Select a file name for its full report.')).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/2 of 3 pictures analysed/);
 
+    // Names sit on one line (cut with an ellipsis by CSS); a tap on a failed file shows it whole.
+    expect(within(rows[0]!).getByText('beach.jpg')).toHaveClass('batch__filename');
+    const name = within(rows[1]!).getByRole('button', { name: 'renamed.jpg (show the full name)' });
+    expect(name).toHaveAttribute('title', 'renamed.jpg');
+    await user.click(name);
+    expect(name).toHaveAttribute('aria-expanded', 'true');
+    expect(within(name).getByText('renamed.jpg')).toHaveClass('batch__filename--full');
+
     await user.click(within(rows[2]!).getByRole('button', { name: 'Details for ai-city.png' }));
     expect(await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' })).toHaveFocus();
   });
