@@ -51,6 +51,14 @@ class Decision(BaseModel):
     uncertain_band: tuple[float, float]
     pixel_verdict: Verdict
     rule: str = Field(description="Which combination rule decided the final verdict")
+    conflicting_evidence: bool = Field(
+        default=False,
+        description=(
+            "True when moderate or strong provenance evidence points the other way from the "
+            "pixel model (for example EXIF naming a generator on pixels that look like a "
+            "camera photo): the answer should say so, whichever way the verdict went"
+        ),
+    )
 
 
 class DetectionResult(BaseModel):

@@ -16,6 +16,11 @@ The rule (also in README.md, "How a verdict is reached"):
    ``ai_generated``.
 5. Weak evidence (camera EXIF, for example, which anyone can write) is shown but
    never changes the verdict.
+
+``decision.conflicting_evidence`` is true when moderate or strong evidence points
+the other way from the pixel verdict (AI evidence on ``real``/``uncertain`` pixels,
+camera evidence on ``ai_generated``/``uncertain`` pixels), whatever rule decided:
+the answer then says that the two kinds of evidence disagree.
 """
 
 from __future__ import annotations
@@ -67,5 +72,17 @@ def decide(
     elif has("ai_generated", "moderate") and pixel == "uncertain":
         verdict, rule = "ai_generated", "moderate_ai_provenance"
     return verdict, Decision(
-        threshold=threshold, uncertain_band=(lo, hi), pixel_verdict=pixel, rule=rule
+        threshold=threshold,
+        uncertain_band=(lo, hi),
+        pixel_verdict=pixel,
+        rule=rule,
+        conflicting_evidence=conflicts(pixel, evidence),
+    )
+
+
+def conflicts(pixel: Verdict, evidence: Iterable[Evidence]) -> bool:
+    """Moderate or strong evidence that disagrees with the pixel verdict."""
+    counted = [e.signal for e in evidence if e.strength in ("strong", "moderate")]
+    return ("ai_generated" in counted and pixel != "ai_generated") or (
+        "real" in counted and pixel != "real"
     )

@@ -150,6 +150,12 @@ export interface components {
              * @description Which combination rule decided the final verdict
              */
             rule: string;
+            /**
+             * Conflicting Evidence
+             * @description True when moderate or strong provenance evidence points the other way from the pixel model (for example EXIF naming a generator on pixels that look like a camera photo): the answer should say so, whichever way the verdict went
+             * @default false
+             */
+            conflicting_evidence: boolean;
         };
         /** DetectionResult */
         DetectionResult: {

@@ -48,6 +48,8 @@ export interface Decision {
   pixel_verdict: Verdict;
   /** Which combination rule decided the final verdict (see DecisionRule; open for new rules). */
   rule: DecisionRule | (string & {});
+  /** Moderate or strong provenance evidence points the other way from the pixel model. */
+  conflicting_evidence?: boolean;
 }
 
 export interface DetectionResult {

@@ -1,4 +1,4 @@
-import type { DecisionRule, Evidence, Signal, Strength, Verdict } from '../../api/types';
+import type { DecisionRule, DetectionResult, Evidence, Signal, Strength, Verdict } from '../../api/types';
 
 export const VERDICT_LABEL: Record<Verdict, string> = {
   ai_generated: 'Likely AI-generated',
@@ -20,6 +20,38 @@ export const RULE_EXPLANATION: Record<DecisionRule, string> = {
     'Strong provenance evidence of a real capture decided the verdict, whatever the pixel model said.',
   moderate_ai_provenance: 'Moderate provenance evidence of AI generation tipped the verdict.',
 };
+
+const PIXELS_SAY: Record<Verdict, string> = {
+  real: 'the pixels look like a camera photo',
+  uncertain: 'the pixel score is borderline',
+  ai_generated: 'the pixels look AI-generated',
+};
+
+/**
+ * The sentence under the verdict. When the file's metadata (moderate or strong evidence)
+ * disagrees with the pixels, it says so first, whichever way the verdict went.
+ */
+export function verdictExplanation(result: DetectionResult): string {
+  const { decision, evidence } = result;
+  if (!decision.conflicting_evidence) return VERDICT_EXPLANATION[result.verdict];
+  const counted = evidence.filter((e) => e.strength !== 'weak');
+  const pixels = PIXELS_SAY[decision.pixel_verdict];
+  if (decision.pixel_verdict !== 'ai_generated' && counted.some((e) => e.signal === 'ai_generated')) {
+    return `Conflicting evidence: ${pixels}, but the file's metadata names an image generator.`;
+  }
+  return `Conflicting evidence: ${pixels}, but the file's metadata points to a camera.`;
+}
+
+/** A short mark for the batch table: how the verdict was reached when not from pixels alone. */
+export function verdictNote(result: DetectionResult): string | null {
+  if (result.decision.rule.endsWith('_provenance')) {
+    return result.decision.conflicting_evidence
+      ? 'decided by the file’s metadata, against the pixels'
+      : 'decided by the file’s metadata';
+  }
+  if (result.decision.conflicting_evidence) return 'the file’s metadata disagrees';
+  return null;
+}
 
 export function ruleExplanation(rule: string): string {
   return RULE_EXPLANATION[rule as DecisionRule] ?? `Decided by the rule "${rule}".`;

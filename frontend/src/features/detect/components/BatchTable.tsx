@@ -4,7 +4,7 @@ import type { ApiError } from '../../../api/errors';
 import type { DetectionResult } from '../../../api/types';
 import { percent } from '../../../lib/format';
 import { useObjectUrl } from '../../../lib/useObjectUrl';
-import { VERDICT_LABEL } from '../verdict';
+import { VERDICT_LABEL, verdictNote } from '../verdict';
 
 export interface BatchRow {
   file: File;
@@ -97,6 +97,7 @@ export function BatchTable({ rows, onShowDetails, headingRef }: Props) {
                   <>
                     <td>
                       <span className={`tag tag--${row.result.verdict}`}>{VERDICT_LABEL[row.result.verdict]}</span>
+                      {verdictNote(row.result) && <span className="batch__note">{verdictNote(row.result)}</span>}
                     </td>
                     <td>{percent(row.result.ai_probability)}</td>
                   </>

@@ -101,6 +101,34 @@ describe('detect page', () => {
     expect(screen.queryByRole('region', { name: 'Per-model results' })).not.toBeInTheDocument();
   });
 
+  it('says when the metadata and the pixels disagree, in the headline', async () => {
+    // EXIF Software: Midjourney v6 (moderate) on pixels that look like a camera photo.
+    const midjourney = {
+      kind: 'exif',
+      signal: 'ai_generated' as const,
+      strength: 'moderate' as const,
+      detail: "EXIF Software names an image generator: 'Midjourney v6'",
+    };
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          realResult({
+            evidence: [midjourney],
+            decision: { ...realResult().decision, conflicting_evidence: true },
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('mj.jpg'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Likely a real photo' });
+    const box = heading.parentElement!;
+    expect(box).toHaveTextContent(
+      "Conflicting evidence: the pixels look like a camera photo, but the file's metadata names an image generator.",
+    );
+    expect(box).not.toHaveTextContent('found no strong sign of an image generator');
+  });
+
   it('shows "Uncertain" in plain words', async () => {
     server.use(
       http.post('/api/v1/detect', () =>
@@ -142,7 +170,9 @@ describe('detect page', () => {
     render(<App />);
     await screen.findByRole('combobox', { name: 'Model' });
     await user.upload(picker(), new File(['hello'], 'notes.txt', { type: 'text/plain' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('This file is not a picture the detector can read');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('That did not work for notes.txt');
+    expect(alert).toHaveTextContent('This file is not a picture the detector can read');
     expect(seen).toHaveLength(0);
   });
 
@@ -162,6 +192,7 @@ describe('detect page', () => {
     const user = await renderReady();
     await user.upload(picker(), imageFile('fake.jpg', 'image/jpeg', 'not an image, just text'));
     const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('That did not work for fake.jpg');
     expect(alert).toHaveTextContent('This file is not a picture the detector can read. Use JPEG, PNG, WebP, GIF, BMP or TIFF.');
     expect(alert).toHaveTextContent('HTTP 415');
     expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
@@ -301,7 +332,9 @@ describe('batch', () => {
     expect(rows).toHaveLength(3);
     expect(rows[0]).toHaveTextContent('beach.jpgLikely a real photo12%');
     expect(rows[1]).toHaveTextContent('renamed.jpgError: This file is not a picture the detector can read');
-    expect(rows[2]).toHaveTextContent('ai-city.pngLikely AI-generated91%');
+    // Decided by the PNG's generator parameters, not the pixels: the row says so.
+    expect(rows[2]).toHaveTextContent('ai-city.pngLikely AI-generateddecided by the file’s metadata91%');
+    expect(rows[0]).not.toHaveTextContent('metadata');
     expect(screen.getByText('2 analysed, 1 could not be analysed. Select a file name for its full report.')).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/2 of 3 pictures analysed/);
 

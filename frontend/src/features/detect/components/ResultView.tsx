@@ -3,7 +3,7 @@ import { formatBytes } from '../../../api/errors';
 import type { DetectionResult } from '../../../api/types';
 import { formatMs, percent } from '../../../lib/format';
 import { useObjectUrl } from '../../../lib/useObjectUrl';
-import { VERDICT_EXPLANATION, VERDICT_LABEL, ruleExplanation } from '../verdict';
+import { VERDICT_LABEL, ruleExplanation, verdictExplanation } from '../verdict';
 import { EvidenceList } from './EvidenceList';
 import { ImagePreview } from './ImagePreview';
 import { ModelScores } from './ModelScores';
@@ -31,7 +31,7 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
           <h2 id="result-heading" ref={ref} tabIndex={-1} className="verdict__label">
             <span className="visually-hidden">Verdict:</span> {VERDICT_LABEL[result.verdict]}
           </h2>
-          <p>{VERDICT_EXPLANATION[result.verdict]}</p>
+          <p className={decision.conflicting_evidence ? 'verdict__conflict' : undefined}>{verdictExplanation(result)}</p>
           <ProbabilityGauge
             probability={result.ai_probability}
             threshold={decision.threshold}
