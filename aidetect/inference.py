@@ -37,6 +37,7 @@ from aidetect.results import (
     ModelRef,
     ModelScore,
 )
+from aidetect.scope import check_scope
 from aidetect.settings import Settings, read_trust_anchors
 from aidetect.verdict import decide, normalise_band
 
@@ -243,7 +244,8 @@ class Detector:
         heatmap: str | None = None,
     ) -> DetectionResult:
         threshold, band = self.decision_params(loaded)
-        verdict, decision = decide(score.ai_probability, threshold, band, evidence)
+        scope = check_scope(image.pixels)  # a few ms; the pixels' score is kept regardless
+        verdict, decision = decide(score.ai_probability, threshold, band, evidence, scope)
         return DetectionResult(
             verdict=verdict,
             ai_probability=score.ai_probability,

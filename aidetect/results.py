@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Verdict = Literal["ai_generated", "real", "uncertain"]
+Verdict = Literal["ai_generated", "real", "uncertain", "out_of_scope"]
+#: What the pixel model alone says (it always gives a score, even out of scope).
+PixelVerdict = Literal["ai_generated", "real", "uncertain"]
 Signal = Literal["ai_generated", "real", "neutral"]
 Strength = Literal["strong", "moderate", "weak"]
 
@@ -49,8 +51,22 @@ class Decision(BaseModel):
 
     threshold: float
     uncertain_band: tuple[float, float]
-    pixel_verdict: Verdict
-    rule: str = Field(description="Which combination rule decided the final verdict")
+    pixel_verdict: PixelVerdict
+    rule: str = Field(
+        description=(
+            "Which rule decided the final verdict: pixel_model, strong_ai_provenance, "
+            "strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> "
+            "(too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, "
+            "noise) when the picture is outside what any pixel model can judge"
+        )
+    )
+    out_of_scope_reason: str | None = Field(
+        default=None,
+        description=(
+            "Why the picture cannot be judged by the pixel model, in words (set whenever "
+            "the scope check fails, also when strong AI provenance decided the verdict)"
+        ),
+    )
     conflicting_evidence: bool = Field(
         default=False,
         description=(
@@ -62,7 +78,13 @@ class Decision(BaseModel):
 
 
 class DetectionResult(BaseModel):
-    verdict: Verdict
+    verdict: Verdict = Field(
+        description=(
+            "ai_generated, real, uncertain, or out_of_scope: a picture no pixel model can "
+            "judge (too small, flat, a gradient, a drawing/chart/text, pure noise); "
+            "ai_probability is still reported but means little then"
+        )
+    )
     ai_probability: float = Field(ge=0.0, le=1.0, description="P(image is AI-generated)")
     model: ModelRef
     models: list[ModelScore] = Field(default_factory=list)

@@ -80,6 +80,17 @@ for (const vp of VIEWPORTS) {
       await page.screenshot({ path: join(shots, `single-${vp.width}x${vp.height}.png`), fullPage: true });
     });
 
+    it('says it cannot judge a flat picture, and never calls it real', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles(files.flat);
+      const heading = page.getByRole('heading', { name: /^Verdict:/ });
+      await heading.waitFor({ timeout: 60_000 });
+      await page.getByRole('heading', { name: 'Verdict: Can’t judge this picture' }).waitFor({ timeout: 60_000 });
+      const box = await page.locator('.verdict').innerText();
+      assert.match(box, /Can’t judge this picture: it is flat or nearly flat/);
+      assert.doesNotMatch(box, /real photo/);
+      await page.screenshot({ path: join(shots, `out-of-scope-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
     it('explains why a text file named .jpg is refused', async () => {
       await page.getByLabel('Choose pictures').setInputFiles(files.notImage);
       const alert = page.getByRole('alert');

@@ -156,20 +156,19 @@ function chunk(type, data) {
   return out;
 }
 
-/** A tiny PNG encoder: an RGB gradient with seeded noise, width x height. */
-export function noisyPng(width, height, seed = 1) {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24) - 128;
+/** A tiny PNG encoder: width x height RGB pixels from pixel(x, y) -> [r, g, b] (0..255). */
+export function rgbPng(width, height, pixel) {
   const raw = Buffer.alloc((width * 3 + 1) * height);
+  const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
     raw[row] = 0; // filter: none
     for (let x = 0; x < width; x++) {
+      const [r, g, b] = pixel(x, y);
       const i = row + 1 + x * 3;
-      const clamp = (v) => Math.max(0, Math.min(255, v));
-      raw[i] = clamp(Math.round((x / width) * 255) + (rand() >> 3));
-      raw[i + 1] = clamp(Math.round((y / height) * 255) + (rand() >> 3));
-      raw[i + 2] = clamp(128 + (rand() >> 2));
+      raw[i] = clamp(r);
+      raw[i + 1] = clamp(g);
+      raw[i + 2] = clamp(b);
     }
   }
   const ihdr = Buffer.alloc(13);
@@ -184,6 +183,22 @@ export function noisyPng(width, height, seed = 1) {
   ]);
 }
 
+/** A seeded generator of integers in -128..127. */
+function seeded(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24) - 128;
+}
+
+/** An RGB gradient with seeded noise, width x height. */
+export function noisyPng(width, height, seed = 1) {
+  const rand = seeded(seed);
+  return rgbPng(width, height, (x, y) => [
+    (x / width) * 255 + (rand() >> 3),
+    (y / height) * 255 + (rand() >> 3),
+    128 + (rand() >> 2),
+  ]);
+}
+
 /** photo.jpg (the real photo), pattern.png (made here), not-a-photo.jpg (text, renamed). */
 export function makeTestFiles() {
   if (!existsSync(PHOTO)) throw new Error(`test photo ${PHOTO} is missing; set AIDETECT_E2E_PHOTO`);
@@ -194,10 +209,12 @@ export function makeTestFiles() {
     png: join(dir, 'pattern.png'),
     notImage: join(dir, 'not-a-photo.jpg'),
     longName: join(dir, 'holiday-in-the-mountains-of-china-2024-original.jpg'),
+    flat: join(dir, 'flat-blue.png'),
   };
   copyFileSync(PHOTO, files.photo);
   copyFileSync(PHOTO, files.longName);
   writeFileSync(files.png, noisyPng(320, 240));
+  writeFileSync(files.flat, rgbPng(400, 300, () => [40, 90, 200])); // one colour: out of scope
   writeFileSync(files.notImage, 'This is a plain text file with a .jpg name.\n'.repeat(20));
   return files;
 }

@@ -205,6 +205,12 @@ def test_openapi_documents_the_contract(client):
     body = spec["paths"]["/api/v1/detect"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
     assert client.get("/docs").status_code == 200
+    schemas = spec["components"]["schemas"]
+    assert "out_of_scope" in schemas["DetectionResult"]["properties"]["verdict"]["enum"]
+    decision = schemas["Decision"]["properties"]
+    assert (
+        "out_of_scope_reason" in decision and "smooth_gradient" in decision["rule"]["description"]
+    )
 
 
 def test_unknown_route_and_method_are_json(client):

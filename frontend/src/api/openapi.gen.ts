@@ -147,9 +147,14 @@ export interface components {
             pixel_verdict: "ai_generated" | "real" | "uncertain";
             /**
              * Rule
-             * @description Which combination rule decided the final verdict
+             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
              */
             rule: string;
+            /**
+             * Out Of Scope Reason
+             * @description Why the picture cannot be judged by the pixel model, in words (set whenever the scope check fails, also when strong AI provenance decided the verdict)
+             */
+            out_of_scope_reason?: string | null;
             /**
              * Conflicting Evidence
              * @description True when moderate or strong provenance evidence points the other way from the pixel model (for example EXIF naming a generator on pixels that look like a camera photo): the answer should say so, whichever way the verdict went
@@ -161,9 +166,10 @@ export interface components {
         DetectionResult: {
             /**
              * Verdict
+             * @description ai_generated, real, uncertain, or out_of_scope: a picture no pixel model can judge (too small, flat, a gradient, a drawing/chart/text, pure noise); ai_probability is still reported but means little then
              * @enum {string}
              */
-            verdict: "ai_generated" | "real" | "uncertain";
+            verdict: "ai_generated" | "real" | "uncertain" | "out_of_scope";
             /**
              * Ai Probability
              * @description P(image is AI-generated)

@@ -29,7 +29,7 @@ export type ContractChecks = [
   Expect<SameKeys<T.EnsembleMember, S['MemberInfo']>>,
   Expect<SameKeys<NonNullable<T.ModelInfo['input']>, S['InputInfo']>>,
   Expect<Equal<T.Verdict, S['DetectionResult']['verdict']>>,
-  Expect<Equal<T.Verdict, S['Decision']['pixel_verdict']>>,
+  Expect<Equal<T.PixelVerdict, S['Decision']['pixel_verdict']>>,
   Expect<Equal<T.Signal, S['Evidence']['signal']>>,
   Expect<Equal<T.Strength, S['Evidence']['strength']>>,
   Expect<Equal<T.ModelsResponse['default_model'], S['ModelsResponse']['default_model']>>,

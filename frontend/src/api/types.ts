@@ -5,14 +5,22 @@
  * schema change shows up as a diff to compare against this file.
  */
 
-export type Verdict = 'ai_generated' | 'real' | 'uncertain';
+export type Verdict = 'ai_generated' | 'real' | 'uncertain' | 'out_of_scope';
+/** What the pixel model alone says: it always scores, even a picture out of scope. */
+export type PixelVerdict = 'ai_generated' | 'real' | 'uncertain';
 export type Signal = 'ai_generated' | 'real' | 'neutral';
 export type Strength = 'strong' | 'moderate' | 'weak';
 export type DecisionRule =
   | 'pixel_model'
   | 'strong_ai_provenance'
   | 'strong_real_provenance'
-  | 'moderate_ai_provenance';
+  | 'moderate_ai_provenance'
+  | 'out_of_scope_too_small'
+  | 'out_of_scope_extreme_aspect_ratio'
+  | 'out_of_scope_flat'
+  | 'out_of_scope_synthetic_graphic'
+  | 'out_of_scope_smooth_gradient'
+  | 'out_of_scope_noise';
 
 /** One provenance finding, graded and explained. */
 export interface Evidence {
@@ -45,11 +53,13 @@ export interface ImageInfo {
 export interface Decision {
   threshold: number;
   uncertain_band: [number, number];
-  pixel_verdict: Verdict;
+  pixel_verdict: PixelVerdict;
   /** Which combination rule decided the final verdict (see DecisionRule; open for new rules). */
   rule: DecisionRule | (string & {});
   /** Moderate or strong provenance evidence points the other way from the pixel model. */
   conflicting_evidence?: boolean;
+  /** Why no pixel model can judge the picture, in words (null when it can). */
+  out_of_scope_reason?: string | null;
 }
 
 export interface DetectionResult {

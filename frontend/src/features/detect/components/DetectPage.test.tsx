@@ -129,6 +129,35 @@ describe('detect page', () => {
     expect(box).not.toHaveTextContent('found no strong sign of an image generator');
   });
 
+  it('says it cannot judge a picture out of scope, and never calls it real', async () => {
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          realResult({
+            verdict: 'out_of_scope',
+            ai_probability: 0.08,
+            image: { width: 1, height: 1, format: 'PNG' },
+            decision: {
+              ...realResult().decision,
+              pixel_verdict: 'real',
+              rule: 'out_of_scope_too_small',
+              out_of_scope_reason: 'it is too small to judge (1x1 pixels; at least 64x64 are needed)',
+            },
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('dot.png', 'image/png'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Can’t judge this picture' });
+    expect(heading.parentElement).toHaveTextContent(
+      'Can’t judge this picture: it is too small to judge (1x1 pixels; at least 64x64 are needed).',
+    );
+    expect(heading.parentElement).toHaveTextContent('The scope check found the picture too small to judge.');
+    expect(screen.queryByText(/Likely a real photo/)).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Result for dot.png: Can’t judge this picture: it is too small');
+  });
+
   it('shows "Uncertain" in plain words', async () => {
     server.use(
       http.post('/api/v1/detect', () =>

@@ -5,7 +5,7 @@ import { formatMs, percent } from '../../../lib/format';
 import { detectBatch, detectImage } from '../api/detect';
 import type { ModelsState } from '../api/useModels';
 import { DEFAULT_LIMITS, checkBatchSize, checkFile } from '../validate';
-import { VERDICT_LABEL } from '../verdict';
+import { VERDICT_LABEL, verdictExplanation } from '../verdict';
 import { BatchTable } from './BatchTable';
 import type { BatchRow } from './BatchTable';
 import { ErrorMessage } from './ErrorMessage';
@@ -71,7 +71,9 @@ export function DetectPage({ models }: Props) {
           const result = await detectImage(file, { ...opts, heatmap: true });
           setJob({ kind: 'single', file, result, roundTripMs: performance.now() - started });
           setAnnouncement(
-            `Result for ${file.name}: ${VERDICT_LABEL[result.verdict]}, ${percent(result.ai_probability)} probability of being AI-generated.`,
+            result.verdict === 'out_of_scope'
+              ? `Result for ${file.name}: ${verdictExplanation(result)}`
+              : `Result for ${file.name}: ${VERDICT_LABEL[result.verdict]}, ${percent(result.ai_probability)} probability of being AI-generated.`,
           );
         } else {
           const toSend = files.filter((_, i) => !checks[i]);

@@ -40,6 +40,7 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
           <p className="hint">
             {ruleExplanation(decision.rule)}
             {decision.pixel_verdict !== result.verdict &&
+              result.verdict !== 'out_of_scope' &&
               ` The pixel model alone said: ${VERDICT_LABEL[decision.pixel_verdict]}.`}
           </p>
         </div>
