@@ -184,6 +184,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                     "members": [m.name for m in meta.members] if meta.members else None,
                     "threshold": meta.threshold,
                     "metrics": meta.headline_metrics(),
+                    "metrics_n": meta.metrics_sample_size(),
+                    "scope": meta.scope.model_dump() if meta.scope else None,
                     "status": "ok",
                 }
             )

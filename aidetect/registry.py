@@ -35,7 +35,13 @@ from aidetect.errors import (
     InvalidModelNameError,
     UnknownModelError,
 )
-from aidetect.metadata import Member, ModelMetadata  # noqa: F401  (re-exported)
+from aidetect.metadata import (  # noqa: F401  (re-exported)
+    HeldOutFamily,
+    Member,
+    ModelMetadata,
+    ModelScope,
+    TrainedFamily,
+)
 from aidetect.preprocess import InputSpec
 
 METADATA_FILE = "metadata.json"

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from aidetect.metadata import ModelScope
+
 Verdict = Literal["ai_generated", "real", "uncertain", "out_of_scope"]
 #: What the pixel model alone says (it always gives a score, even out of scope).
 PixelVerdict = Literal["ai_generated", "real", "uncertain"]
@@ -147,7 +149,17 @@ class ModelInfo(BaseModel):
     threshold: float
     uncertain_band: tuple[float, float]
     metrics: dict[str, Any]
+    metrics_n: int | None = Field(
+        None, description="How many test images the metrics were measured on"
+    )
     training_data: dict[str, Any] | None
+    scope: ModelScope | None = Field(
+        None,
+        description=(
+            "Generator families the model was trained on and tested on as held out; "
+            "null when its training data is not described"
+        ),
+    )
     members: list[MemberInfo] | None = None
 
 

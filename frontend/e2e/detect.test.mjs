@@ -159,10 +159,20 @@ for (const vp of VIEWPORTS) {
       await docs.close();
     });
 
+    it('says next to the figures what the model has and has not seen', async () => {
+      const scope = page.locator('.model-scope');
+      const text = await scope.innerText();
+      // Every model shows its scope; the shipped one describes its training data.
+      assert.match(text, /Tested on \d+ images|training data is not described/, text);
+      assert.match(text, /may be missed/, text);
+      await page.locator('.controls').screenshot({ path: join(shots, `scope-${vp.width}x${vp.height}.png`) });
+    });
+
     it('shows the About view with what the detector cannot do', async () => {
       await page.getByRole('link', { name: 'About' }).click();
       await page.getByRole('heading', { name: 'What this detector can and cannot do' }).waitFor();
       assert.match(await page.getByRole('main').innerText(), /inform human judgement, not replace it/);
+      assert.match(await page.getByRole('main').innerText(), /What it has and has not seen/);
       await page.screenshot({ path: join(shots, `about-${vp.width}x${vp.height}.png`), fullPage: true });
       await page.getByRole('link', { name: 'Detect' }).click();
     });

@@ -223,6 +223,33 @@ export interface components {
              */
             detail: string;
         };
+        /**
+         * HeldOutFamily
+         * @description A generator family the model was tested on without having seen it in training.
+         */
+        HeldOutFamily: {
+            /** Family */
+            family: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Test Set
+             * @description what the number was measured on, in words
+             */
+            test_set: string;
+            /**
+             * N
+             * @description images in that test set
+             */
+            n: number;
+            /** Roc Auc */
+            roc_auc?: number | null;
+            /**
+             * Detection Rate
+             * @description share of its fakes called AI-generated
+             */
+            detection_rate?: number | null;
+        };
         /** ImageInfo */
         ImageInfo: {
             /** Width */
@@ -294,10 +321,17 @@ export interface components {
             metrics: {
                 [key: string]: unknown;
             };
+            /**
+             * Metrics N
+             * @description How many test images the metrics were measured on
+             */
+            metrics_n?: number | null;
             /** Training Data */
             training_data: {
                 [key: string]: unknown;
             } | null;
+            /** @description Generator families the model was trained on and tested on as held out; null when its training data is not described */
+            scope?: components["schemas"]["ModelScope"] | null;
             /** Members */
             members?: components["schemas"]["MemberInfo"][] | null;
         };
@@ -307,6 +341,22 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /**
+         * ModelScope
+         * @description What the model has and has not seen: shown next to its figures on the page.
+         */
+        ModelScope: {
+            /** Trained On */
+            trained_on?: components["schemas"]["TrainedFamily"][];
+            /** Held Out */
+            held_out?: components["schemas"]["HeldOutFamily"][];
+            /**
+             * Note
+             * @description what the figures do not cover, in words
+             * @default
+             */
+            note: string;
         };
         /** ModelScore */
         ModelScore: {
@@ -329,6 +379,27 @@ export interface components {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
             limits: components["schemas"]["Limits"];
+        };
+        /**
+         * TrainedFamily
+         * @description A generator family whose images the model was trained on.
+         */
+        TrainedFamily: {
+            /**
+             * Family
+             * @description e.g. esrgan-slim, stable-diffusion-1.5
+             */
+            family: string;
+            /**
+             * Kind
+             * @description super-resolution, autoencoder, text-to-image, gan, ...
+             */
+            kind: string;
+            /**
+             * Images
+             * @description training images of this family
+             */
+            images: number;
         };
     };
     responses: never;

@@ -114,6 +114,31 @@ export interface TrainingData {
   [key: string]: unknown;
 }
 
+/** A generator family the model was trained on. */
+export interface TrainedFamily {
+  family: string;
+  /** super-resolution, autoencoder, text-to-image, gan, ... */
+  kind: string;
+  images: number;
+}
+
+/** A generator family tested as held out (never seen in training), with its test set. */
+export interface HeldOutFamily {
+  family: string;
+  kind: string;
+  test_set: string;
+  n: number;
+  roc_auc?: number | null;
+  detection_rate?: number | null;
+}
+
+/** What the model has and has not seen (metadata `scope`); null: not described. */
+export interface ModelScope {
+  trained_on?: TrainedFamily[];
+  held_out?: HeldOutFamily[];
+  note?: string;
+}
+
 export interface EnsembleMember {
   name: string;
   weight: number;
@@ -130,7 +155,10 @@ export interface ModelInfo {
   threshold: number;
   uncertain_band: [number, number];
   metrics: ModelMetrics;
+  /** How many test images the metrics were measured on. */
+  metrics_n?: number | null;
   training_data: TrainingData | null;
+  scope?: ModelScope | null;
   members?: EnsembleMember[] | null;
 }
 

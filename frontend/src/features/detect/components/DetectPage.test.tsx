@@ -31,9 +31,16 @@ describe('detect page', () => {
     const metrics = screen.getByLabelText('Measured performance of cnn-crops');
     expect(within(metrics).getByText('Accuracy').nextSibling).toHaveTextContent('93.1%');
     expect(within(metrics).getByText('ROC AUC').nextSibling).toHaveTextContent('97.5%');
+    // Next to the figures: their sample size and what the model has (not) seen.
+    expect(screen.getByText('Measured on 10 test images.')).toBeInTheDocument();
+    expect(screen.getByLabelText('What cnn-crops has seen')).toHaveTextContent(
+      'Tested on 10 images: camera photos and fakes from the generators it was trained on (esrgan-slim and esrgan-thick)',
+    );
+    expect(screen.getByLabelText('What cnn-crops has seen')).toHaveTextContent('other generators may be missed');
 
     await user.selectOptions(select, 'svm-legacy');
     expect(screen.getByText('No measured metrics were published with this model.')).toBeInTheDocument();
+    expect(screen.getByLabelText('What svm-legacy has seen')).toHaveTextContent('The training data is not described');
     await user.upload(picker(), imageFile());
     await screen.findByRole('heading', { name: /Likely a real photo/ });
     expect(seen[0]!.url.searchParams.get('model')).toBe('svm-legacy');
