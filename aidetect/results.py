@@ -95,7 +95,15 @@ class DetectionResult(BaseModel):
     image: ImageInfo
     elapsed_ms: float
     heatmap: str | None = Field(
-        default=None, description="PNG data URL of per-region scores, when heatmap=true"
+        default=None,
+        description=(
+            "PNG data URL of per-region scores, when heatmap=true: blue = looks like a "
+            "camera photo, red = looks AI-generated, more opaque = more certain"
+        ),
+    )
+    heatmap_summary: str | None = Field(
+        default=None,
+        description="Which part of the picture scored highest and lowest, in words",
     )
 
 

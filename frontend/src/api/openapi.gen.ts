@@ -186,9 +186,14 @@ export interface components {
             elapsed_ms: number;
             /**
              * Heatmap
-             * @description PNG data URL of per-region scores, when heatmap=true
+             * @description PNG data URL of per-region scores, when heatmap=true: blue = looks like a camera photo, red = looks AI-generated, more opaque = more certain
              */
             heatmap?: string | null;
+            /**
+             * Heatmap Summary
+             * @description Which part of the picture scored highest and lowest, in words
+             */
+            heatmap_summary?: string | null;
         };
         /** ErrorBody */
         ErrorBody: {

@@ -74,6 +74,8 @@ export interface DetectionResult {
   elapsed_ms: number;
   /** PNG data URL of per-region scores, when requested with heatmap=true. */
   heatmap?: string | null;
+  /** Which part of the picture scored highest and lowest, in words (with the heatmap). */
+  heatmap_summary?: string | null;
 }
 
 export interface ErrorBody {

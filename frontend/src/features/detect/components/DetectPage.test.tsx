@@ -191,6 +191,13 @@ describe('detect page', () => {
     toggle.focus();
     await user.keyboard(' ');
     expect(heatmap()).toBeInTheDocument();
+    // In words, with a colour scale, at an adjustable strength.
+    expect(screen.getByText('The right side scored highest (83% likely AI-generated); the left side lowest (12%).')).toBeInTheDocument();
+    expect(screen.getByText('Looks like a camera photo')).toBeInTheDocument();
+    expect(screen.getByText('Looks AI-generated')).toBeInTheDocument();
+    expect(heatmap()).toHaveStyle({ opacity: '0.75' });
+    fireEvent.change(screen.getByRole('slider', { name: 'Strength' }), { target: { value: '100' } });
+    expect(heatmap()).toHaveStyle({ opacity: '1' });
   });
 
   it('offers no heatmap toggle when the server sent none', async () => {

@@ -23,7 +23,12 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
   return (
     <section className="result" aria-labelledby="result-heading">
       <div className="result__media">
-        <ImagePreview src={src} alt={`Your picture: ${file.name}`} heatmap={result.heatmap} />
+        <ImagePreview
+          src={src}
+          alt={`Your picture: ${file.name}`}
+          heatmap={result.heatmap}
+          heatmapSummary={result.heatmap_summary}
+        />
       </div>
       <div className="result__body">
         <div className={`verdict verdict--${result.verdict}`}>
