@@ -218,11 +218,16 @@ def cmd_models(args: argparse.Namespace) -> int:
 # --- evaluate ---------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from aidetect.datasets import evaluation_samples
-    from aidetect.evaluation import evaluate
+    from aidetect.evaluation import evaluate, training_data_warning
 
     settings = _settings(args)
     detector, name = _detector(args, settings)
     samples = evaluation_samples(args.data)
+    warning = training_data_warning(
+        detector.resolve(name).metadata.training_data, args.data, samples
+    )
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
     metrics = evaluate(
         detector,
         samples,
@@ -230,7 +235,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model=name,
         batch_size=args.batch_size,
         progress=not args.quiet,
-        extra={"command": " ".join(["aidetect", *sys.argv[1:]])},
+        extra={
+            "command": " ".join(["aidetect", *sys.argv[1:]]),
+            "warnings": [warning] if warning else [],
+        },
     )
     keys = ("n", "accuracy", "precision", "recall", "f1", "roc_auc", "average_precision")
     summary = {k: metrics.get(k) for k in keys}
