@@ -46,7 +46,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 REASONS = {
     "too_small": "it is too small to judge",
     "extreme_aspect_ratio": "it is a thin strip, not a picture",
-    "flat": "it is flat or nearly flat (one colour)",
+    "flat": "it is flat or nearly flat, one colour",
     "synthetic_graphic": "it looks like a drawing, chart, text or screenshot, not a photograph",
     "smooth_gradient": "it is a smooth gradient with no detail",
     "noise": "it looks like pure noise, not a photograph",
@@ -130,7 +130,7 @@ def judge(stats: ScopeStats) -> OutOfScope | None:
     w, h = stats.width, stats.height
 
     def out(rule: str, detail: str) -> OutOfScope:
-        return OutOfScope(rule=rule, reason=f"{REASONS[rule]} ({detail})")
+        return OutOfScope(rule=rule, reason=f"{REASONS[rule]}: {detail}")
 
     if min(w, h) < MIN_SIDE:
         return out("too_small", f"{w}x{h} pixels; at least {MIN_SIDE}x{MIN_SIDE} are needed")
@@ -143,7 +143,9 @@ def judge(stats: ScopeStats) -> OutOfScope | None:
     if stats.edges < GRADIENT_EDGES:
         return out("smooth_gradient", "no edges or texture anywhere")
     if stats.max_tile_corr < NOISE_CORRELATION:
-        return out("noise", f"neighbouring pixels are uncorrelated ({stats.max_tile_corr:.2f})")
+        return out(
+            "noise", f"neighbouring pixels are uncorrelated (correlation {stats.max_tile_corr:.2f})"
+        )
     return None
 
 

@@ -170,6 +170,25 @@ for (const vp of VIEWPORTS) {
       assert.match(summary, /The right side scored highest|The (top|bottom)? ?right scored highest/, summary);
     });
 
+    it('says so in the headline when the metadata disagrees with the pixels', async () => {
+      // The real photo with EXIF Software "Midjourney v6": moderate AI evidence.
+      await page.getByLabel('Choose pictures').setInputFiles(files.midjourney);
+      await page.getByRole('heading', { name: /^Verdict:/ }).waitFor({ timeout: 60_000 });
+      await page.getByText(/Midjourney v6/).first().waitFor();
+      const box = await page.locator('.verdict').innerText();
+      // What the pixels said, from the API itself: the headline must not hide the disagreement.
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(files.midjourney)], { type: 'image/jpeg' }), 'mj.jpg');
+      const api = await (await fetch(`${backend.baseUrl}/api/v1/detect`, { method: 'POST', body: form })).json();
+      assert.ok(api.evidence.some((e) => e.signal === 'ai_generated' && e.strength === 'moderate'), JSON.stringify(api.evidence));
+      assert.notEqual(api.decision.pixel_verdict, 'ai_generated', 'the test needs camera-looking pixels');
+      assert.equal(api.decision.conflicting_evidence, true);
+      assert.match(box, /Conflicting evidence: the (pixels look like a camera photo|pixel score is borderline), but the file's metadata names an image generator/, box);
+      assert.doesNotMatch(box, /found no strong sign of an image generator/);
+      assert.match(await page.locator('#result-heading').innerText(), /conflicting evidence/i);
+      await page.screenshot({ path: join(shots, `conflict-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
     it('explains why a text file named .jpg is refused', async () => {
       await page.getByLabel('Choose pictures').setInputFiles(files.notImage);
       const alert = page.getByRole('alert');

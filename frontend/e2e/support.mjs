@@ -1,7 +1,7 @@
 // Shared by the end-to-end test and the benchmark: start the real backend, start Debian's
 // Chromium through playwright-core (never a downloaded browser), make test files.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -199,6 +199,25 @@ export function noisyPng(width, height, seed = 1) {
   ]);
 }
 
+/** The JPEG with an EXIF segment whose Software tag is `software` (put right after SOI). */
+export function withExifSoftware(jpeg, software) {
+  const text = Buffer.from(`${software}\0`, 'latin1');
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  tiff.write('II*\0', 0, 'latin1');
+  tiff.writeUInt32LE(8, 4); // first IFD
+  tiff.writeUInt16LE(1, 8); // one entry
+  tiff.writeUInt16LE(0x0131, 10); // Software
+  tiff.writeUInt16LE(2, 12); // ASCII
+  tiff.writeUInt32LE(text.length, 14);
+  tiff.writeUInt32LE(tiff.length, 18); // the string follows the IFD
+  tiff.writeUInt32LE(0, 22); // no next IFD
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff, text]);
+  const app1 = Buffer.alloc(4);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, body, jpeg.subarray(2)]);
+}
+
 /** photo.jpg (the real photo), pattern.png (made here), not-a-photo.jpg (text, renamed). */
 export function makeTestFiles() {
   if (!existsSync(PHOTO)) throw new Error(`test photo ${PHOTO} is missing; set AIDETECT_E2E_PHOTO`);
@@ -210,9 +229,11 @@ export function makeTestFiles() {
     notImage: join(dir, 'not-a-photo.jpg'),
     longName: join(dir, 'holiday-in-the-mountains-of-china-2024-original.jpg'),
     flat: join(dir, 'flat-blue.png'),
+    midjourney: join(dir, 'camera-photo-midjourney-exif.jpg'),
   };
   copyFileSync(PHOTO, files.photo);
   copyFileSync(PHOTO, files.longName);
+  writeFileSync(files.midjourney, withExifSoftware(readFileSync(PHOTO), 'Midjourney v6'));
   writeFileSync(files.png, noisyPng(320, 240));
   writeFileSync(files.flat, rgbPng(400, 300, () => [40, 90, 200])); // one colour: out of scope
   writeFileSync(files.notImage, 'This is a plain text file with a .jpg name.\n'.repeat(20));

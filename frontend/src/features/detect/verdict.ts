@@ -52,7 +52,7 @@ export function verdictExplanation(result: DetectionResult): string {
   const { decision, evidence } = result;
   if (result.verdict === 'out_of_scope') {
     const reason = decision.out_of_scope_reason ?? 'it is outside what the pixel models were made for';
-    return `Can’t judge this picture: ${reason}. Its score is shown below for the curious, but it means little: the pixel models were made for camera photographs and generated imitations of them.`;
+    return `Can’t judge this picture: ${reason}. The pixel models were made for camera photographs and generated imitations of them.`;
   }
   if (!decision.conflicting_evidence) return VERDICT_EXPLANATION[result.verdict];
   const counted = evidence.filter((e) => e.strength !== 'weak');

@@ -32,10 +32,14 @@ export function scopeSummary(model: ModelInfo): string {
   }
   if (heldOut.length) {
     const n = heldOut.reduce((a, f) => a + f.n, 0);
-    const families = heldOut.length === 1 ? 'generator family' : 'generator families';
-    parts.push(
-      `on ${n} images with fakes from ${heldOut.length} ${families} it never saw in training (${list(heldOut.map((f) => f.family))})`,
-    );
+    const names = list(heldOut.map((f) => f.family));
+    if (heldOut.every((f) => trained.includes(f.family))) {
+      // Leave-one-family-out: copies retrained without each family, not this model itself.
+      parts.push(`in leave-one-out tests (a copy retrained without each family) on ${n} images (${names})`);
+    } else {
+      const families = heldOut.length === 1 ? 'generator family' : 'generator families';
+      parts.push(`on ${n} images with fakes from ${heldOut.length} ${families} it never saw in training (${names})`);
+    }
   }
   const seen = kinds(model);
   const tail = seen.length

@@ -128,7 +128,8 @@ describe('detect page', () => {
     );
     const user = await renderReady();
     await user.upload(picker(), imageFile('mj.jpg'));
-    const heading = await screen.findByRole('heading', { name: 'Verdict: Likely a real photo' });
+    // The headline itself says the evidence conflicts, not only the text under it.
+    const heading = await screen.findByRole('heading', { name: /^Verdict: Likely a real photo\s*,\s*conflicting evidence$/ });
     const box = heading.parentElement!;
     expect(box).toHaveTextContent(
       "Conflicting evidence: the pixels look like a camera photo, but the file's metadata names an image generator.",
@@ -148,7 +149,7 @@ describe('detect page', () => {
               ...realResult().decision,
               pixel_verdict: 'real',
               rule: 'out_of_scope_too_small',
-              out_of_scope_reason: 'it is too small to judge (1x1 pixels; at least 64x64 are needed)',
+              out_of_scope_reason: 'it is too small to judge: 1x1 pixels; at least 64x64 are needed',
             },
           }),
         ),
@@ -158,10 +159,12 @@ describe('detect page', () => {
     await user.upload(picker(), imageFile('dot.png', 'image/png'));
     const heading = await screen.findByRole('heading', { name: 'Verdict: Can’t judge this picture' });
     expect(heading.parentElement).toHaveTextContent(
-      'Can’t judge this picture: it is too small to judge (1x1 pixels; at least 64x64 are needed).',
+      'Can’t judge this picture: it is too small to judge: 1x1 pixels; at least 64x64 are needed.',
     );
     expect(heading.parentElement).toHaveTextContent('The scope check found the picture too small to judge.');
     expect(screen.queryByText(/Likely a real photo/)).not.toBeInTheDocument();
+    expect(heading.parentElement).toHaveTextContent('For the curious: the pixel model gave 8%');
+    expect(screen.queryByRole('meter', { name: 'AI probability' })).not.toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('Result for dot.png: Can’t judge this picture: it is too small');
   });
 

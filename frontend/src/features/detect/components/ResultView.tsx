@@ -20,14 +20,16 @@ interface Props {
 export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultView({ file, result, roundTripMs }, ref) {
   const src = useObjectUrl(file);
   const { decision } = result;
+  // Out of scope: no gauge, threshold or heatmap that would read as a judgement.
+  const outOfScope = result.verdict === 'out_of_scope';
   return (
     <section className="result" aria-labelledby="result-heading">
       <div className="result__media">
         <ImagePreview
           src={src}
           alt={`Your picture: ${file.name}`}
-          heatmap={result.heatmap}
-          heatmapSummary={result.heatmap_summary}
+          heatmap={outOfScope ? null : result.heatmap}
+          heatmapSummary={outOfScope ? null : result.heatmap_summary}
         />
       </div>
       <div className="result__body">
@@ -35,13 +37,25 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
           <p className="verdict__kicker">Verdict for {file.name}</p>
           <h2 id="result-heading" ref={ref} tabIndex={-1} className="verdict__label">
             <span className="visually-hidden">Verdict:</span> {VERDICT_LABEL[result.verdict]}
+            {decision.conflicting_evidence && (
+              <span className="verdict__flag">
+                <span className="visually-hidden">, </span>conflicting evidence
+              </span>
+            )}
           </h2>
           <p className={decision.conflicting_evidence ? 'verdict__conflict' : undefined}>{verdictExplanation(result)}</p>
-          <ProbabilityGauge
-            probability={result.ai_probability}
-            threshold={decision.threshold}
-            band={decision.uncertain_band}
-          />
+          {outOfScope ? (
+            <p className="hint">
+              For the curious: the pixel model gave {percent(result.ai_probability)}, a number that means little for
+              this picture.
+            </p>
+          ) : (
+            <ProbabilityGauge
+              probability={result.ai_probability}
+              threshold={decision.threshold}
+              band={decision.uncertain_band}
+            />
+          )}
           <p className="hint">
             {ruleExplanation(decision.rule)}
             {decision.pixel_verdict !== result.verdict &&
