@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from aidetect.preprocess import InputSpec
 
@@ -34,6 +34,12 @@ class HeldOutFamily(BaseModel):
     detection_rate: float | None = Field(
         None, ge=0.0, le=1.0, description="share of its fakes called AI-generated"
     )
+
+    @field_validator("roc_auc", "detection_rate", mode="before")
+    @classmethod
+    def _nan_is_unknown(cls, v: Any) -> Any:
+        """An undefined figure (NaN, e.g. a ROC-AUC with one class) is recorded as null."""
+        return None if isinstance(v, float) and v != v else v
 
 
 class ModelScope(BaseModel):

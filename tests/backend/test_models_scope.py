@@ -54,3 +54,10 @@ def test_scope_is_checked():
     base["scope"] = {"trained_on": [{"family": "x", "kind": "gan", "images": -1}]}
     with pytest.raises(ValidationError):
         ModelMetadata.model_validate(base)
+
+
+def test_an_undefined_held_out_figure_is_null():
+    from aidetect.registry import HeldOutFamily
+
+    held = HeldOutFamily(family="f", kind="gan", test_set="t", n=3, roc_auc=float("nan"))
+    assert held.roc_auc is None
