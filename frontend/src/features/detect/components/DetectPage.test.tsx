@@ -396,6 +396,34 @@ describe('batch', () => {
     expect(await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' })).toHaveFocus();
   });
 
+  it('marks a picture out of scope in the table with the reason, never as real', async () => {
+    const dot = realResult({
+      verdict: 'out_of_scope',
+      decision: {
+        ...realResult().decision,
+        rule: 'out_of_scope_too_small',
+        out_of_scope_reason: 'it is too small to judge: 1x1 pixels; at least 64x64 are needed',
+      },
+    });
+    server.use(
+      http.post('/api/v1/detect/batch', () =>
+        HttpResponse.json({
+          results: [
+            { filename: 'dot.png', ok: true, result: dot },
+            { filename: 'beach.jpg', ok: true, result: realResult() },
+          ],
+        }),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), [imageFile('dot.png', 'image/png'), imageFile('beach.jpg')]);
+    const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows[0]).toHaveTextContent('Can’t judge this pictureit is too small to judge: 1x1 pixels');
+    expect(rows[0]).not.toHaveTextContent('real photo');
+    expect(rows[1]).toHaveTextContent('Likely a real photo');
+  });
+
   it('does not upload files that fail the client checks, but still lists them', async () => {
     const user = userEvent.setup({ applyAccept: false });
     render(<App />);

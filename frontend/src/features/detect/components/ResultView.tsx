@@ -100,7 +100,9 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
           </dl>
         </section>
         <p className="hint">
-          A score of {percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement;
+          {outOfScope
+            ? 'No verdict is better than a wrong one for a picture like this. '
+            : `A score of ${percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement; `}
           see <a href="#/about">what the detector can and cannot do</a>.
         </p>
       </div>
