@@ -101,7 +101,7 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
         </section>
         <p className="hint">
           {outOfScope
-            ? 'No verdict is better than a wrong one for a picture like this. '
+            ? 'No verdict is better than a wrong one for a picture like this; '
             : `A score of ${percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement; `}
           see <a href="#/about">what the detector can and cannot do</a>.
         </p>
