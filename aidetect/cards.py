@@ -196,6 +196,8 @@ def model_card(meta: ModelMetadata) -> str:
         "",
         meta.description or "No description given.",
         "",
+        *[f"**Warning:** {w}." for w in getattr(meta, "warnings", None) or []],
+        *([""] if getattr(meta, "warnings", None) else []),
         "## Intended use and limits",
         "",
         INTENDED_USE,

@@ -184,6 +184,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                     "members": [m.name for m in meta.members] if meta.members else None,
                     "threshold": meta.threshold,
                     "metrics": meta.headline_metrics(),
+                    "metrics_n": meta.metrics_sample_size(),
+                    "scope": meta.scope.model_dump() if meta.scope else None,
                     "status": "ok",
                 }
             )
@@ -192,6 +194,11 @@ def cmd_models(args: argparse.Namespace) -> int:
             status = 1
     if args.json:
         print(json.dumps(rows, indent=2))
+        return status
+    if action == "verify":
+        for r in rows:
+            verdict = "verified (SHA-256 matches)" if r["status"] == "ok" else r["status"]
+            print(f"{r['name']}: {verdict}")
         return status
     for r in rows:
         if r["status"] != "ok":
@@ -211,11 +218,16 @@ def cmd_models(args: argparse.Namespace) -> int:
 # --- evaluate ---------------------------------------------------------------------------------
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from aidetect.datasets import evaluation_samples
-    from aidetect.evaluation import evaluate
+    from aidetect.evaluation import evaluate, training_data_warning
 
     settings = _settings(args)
     detector, name = _detector(args, settings)
     samples = evaluation_samples(args.data)
+    warning = training_data_warning(
+        detector.resolve(name).metadata.training_data, args.data, samples
+    )
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
     metrics = evaluate(
         detector,
         samples,
@@ -223,7 +235,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model=name,
         batch_size=args.batch_size,
         progress=not args.quiet,
-        extra={"command": " ".join(["aidetect", *sys.argv[1:]])},
+        extra={
+            "command": " ".join(["aidetect", *sys.argv[1:]]),
+            "warnings": [warning] if warning else [],
+        },
     )
     keys = ("n", "accuracy", "precision", "recall", "f1", "roc_auc", "average_precision")
     summary = {k: metrics.get(k) for k in keys}
@@ -253,8 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path)
     p.add_argument("--json", action="store_true")
     msub = p.add_subparsers(dest="models_action")
-    msub.add_parser("list", help="installed models with headline metrics")
-    msub.add_parser("verify", help="check every model file against its SHA-256")
+    for action, text in (
+        ("list", "installed models with headline metrics"),
+        ("verify", "check every model file against its SHA-256"),
+    ):
+        # --json and --models-dir after the action too (``models list --json``);
+        # SUPPRESS keeps a value given before the action.
+        a = msub.add_parser(action, help=text)
+        a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        a.add_argument("--models-dir", type=Path, default=argparse.SUPPRESS)
     imp = msub.add_parser("import-legacy", help="import a seed model file (HDF5/.keras)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--name", required=True)
@@ -300,10 +322,17 @@ def main(argv: list[str] | None = None) -> int:
     from aidetect.errors import AIDetectError
 
     try:
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return rc
     except AIDetectError as exc:
         print(f"error ({exc.code}): {exc.detail}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # ``aidetect models --json | head``: the reader left; stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

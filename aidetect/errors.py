@@ -43,6 +43,20 @@ class UndecodableImageError(AIDetectError):
     status = 400
 
 
+class FileNotFoundInputError(AIDetectError):
+    """A path given to the CLI that does not exist."""
+
+    code = "file_not_found"
+    status = 400
+
+
+class UnreadableFileError(AIDetectError):
+    """A path that exists but cannot be read (permissions, a folder, an I/O error)."""
+
+    code = "unreadable_file"
+    status = 400
+
+
 class TooManyBytesError(AIDetectError):
     code = "too_many_bytes"
     status = 413

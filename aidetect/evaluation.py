@@ -46,6 +46,34 @@ SUMMARY_KEYS = (
 )
 
 
+def training_data_warning(
+    training_data: dict[str, Any] | None, data: str | os.PathLike[str], samples: Sequence[Any]
+) -> str | None:
+    """Warn when the data has no test split and is the data the model was trained on.
+
+    With a split (manifest or train/test folders) evaluation scores the test split only;
+    a plain REAL/FAKE folder is scored whole, so the images the model learned from are
+    scored too and the figures come out optimistic.
+    """
+    if any(getattr(s, "split", "") == "test" for s in samples):
+        return None
+    trained_on = (training_data or {}).get("dataset")
+    if not trained_on:
+        return None
+    a, b = Path(trained_on).expanduser().resolve(), Path(data).expanduser().resolve()
+    if a.suffix.lower() == ".csv":
+        a = a.parent
+    if b.suffix.lower() == ".csv":
+        b = b.parent
+    if not (a == b or a in b.parents or b in a.parents):
+        return None
+    return (
+        f"{data} has no test split and the model was trained on {trained_on}: every image "
+        "is scored, including the ones it learned from, so these figures are optimistic. "
+        "Give it a manifest.csv with a split column, or data it has not seen"
+    )
+
+
 def summarise(metrics: dict[str, Any]) -> dict[str, Any]:
     """The ``SUMMARY_KEYS`` entries of an evaluation's metrics (plots, file lists dropped)."""
     return {k: metrics[k] for k in SUMMARY_KEYS if k in metrics}

@@ -18,9 +18,11 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from aidetect.errors import (
     EmptyInputError,
+    FileNotFoundInputError,
     TooManyBytesError,
     TooManyPixelsError,
     UndecodableImageError,
+    UnreadableFileError,
     UnsupportedImageTypeError,
 )
 
@@ -55,6 +57,49 @@ _SIGNATURES: tuple[bytes, ...] = (
     b"II+\x00",  # BigTIFF
     b"MM\x00+",
 )
+
+
+#: TIFF tags of the first page that make a layout Pillow does not read.
+_TIFF_BITS, _TIFF_PLANAR, _TIFF_SAMPLE_FORMAT = 258, 284, 339
+
+
+def unsupported_tiff_layout(data: bytes) -> str | None:
+    """Name the layout of a readable classic TIFF header Pillow refuses, else ``None``.
+
+    Floating-point samples, samples wider than 16 bits and colour planes stored
+    separately (``multipage_rgb.tif`` of scikit-image has all three) are a
+    supported format in an unsupported layout: 415 with the reason, not "corrupt".
+    """
+    if len(data) < 8 or data[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    e = "<" if data[:2] == b"II" else ">"
+    try:
+        (ifd,) = struct.unpack_from(e + "I", data, 4)
+        (n,) = struct.unpack_from(e + "H", data, ifd)
+        tags: dict[int, tuple[int, int, int]] = {}
+        for i in range(min(n, 512)):
+            tag, typ, count, value = struct.unpack_from(e + "HHII", data, ifd + 2 + 12 * i)
+            if typ == 3 and count <= 2:  # SHORT values sit in the first bytes of the field
+                value = struct.unpack_from(e + "H", data, ifd + 2 + 12 * i + 8)[0]
+            tags[tag] = (typ, count, value)
+        reasons = []
+        if _TIFF_SAMPLE_FORMAT in tags and tags[_TIFF_SAMPLE_FORMAT][1] <= 2:
+            if tags[_TIFF_SAMPLE_FORMAT][2] == 3:
+                reasons.append("floating-point samples")
+        elif _TIFF_SAMPLE_FORMAT in tags:
+            (fmt,) = struct.unpack_from(e + "H", data, tags[_TIFF_SAMPLE_FORMAT][2])
+            if fmt == 3:
+                reasons.append("floating-point samples")
+        if _TIFF_BITS in tags:
+            typ, count, value = tags[_TIFF_BITS]
+            bits = value if count <= 2 else struct.unpack_from(e + "H", data, value)[0]
+            if bits > 16:
+                reasons.append(f"{bits}-bit samples")
+        if _TIFF_PLANAR in tags and tags[_TIFF_PLANAR][2] == 2:
+            reasons.append("colour planes separately")
+    except struct.error:
+        return None
+    return ", ".join(reasons) or None
 
 
 def looks_like_image(data: bytes) -> bool:
@@ -111,6 +156,12 @@ def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise TooManyPixelsError(f"The image has too many pixels: {exc}") from exc
     except UnidentifiedImageError as exc:
+        layout = unsupported_tiff_layout(data)
+        if layout:
+            raise UnsupportedImageTypeError(
+                f"This TIFF stores {layout}, which is not read here (scientific TIFFs often "
+                "do). Save it as an 8- or 16-bit RGB TIFF, PNG or JPEG."
+            ) from exc
         if looks_like_image(data):
             raise UndecodableImageError(
                 "The file looks like an image but its header cannot be read."
@@ -215,10 +266,17 @@ def decode_image(
 def read_file_limited(path: str | Path, max_bytes: int) -> bytes:
     """Read a file, refusing it early if it is larger than ``max_bytes``."""
     p = Path(path)
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise TooManyBytesError(f"{p.name} has {size:,} bytes; the limit is {max_bytes:,} bytes.")
-    return p.read_bytes()
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise TooManyBytesError(
+                f"{p.name} has {size:,} bytes; the limit is {max_bytes:,} bytes."
+            )
+        return p.read_bytes()
+    except FileNotFoundError as exc:
+        raise FileNotFoundInputError(f"{p} does not exist.") from exc
+    except OSError as exc:
+        raise UnreadableFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
 
 
 def decode_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> DecodedImage:

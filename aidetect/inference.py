@@ -37,6 +37,7 @@ from aidetect.results import (
     ModelRef,
     ModelScore,
 )
+from aidetect.scope import check_scope
 from aidetect.settings import Settings, read_trust_anchors
 from aidetect.verdict import decide, normalise_band
 
@@ -112,8 +113,58 @@ def _heat_colour(p: np.ndarray) -> np.ndarray:
     return np.stack([r, g, b, a], axis=-1).astype(np.uint8)
 
 
+REGION_NAMES = (
+    ("top left", "top", "top right"),
+    ("left", "centre", "right"),
+    ("bottom left", "bottom", "bottom right"),
+)
+
+
+COLUMN_NAMES = ("left side", "middle", "right side")
+ROW_NAMES = ("top", "middle", "bottom")
+
+
+def _name(cells: list[tuple[int, int]], best: tuple[int, int]) -> str:
+    """A group of the 3x3 parts in words: a whole column or row when it is one."""
+    rows, cols = {r for r, _ in cells}, {c for _, c in cells}
+    if len(cols) == 1 and len(rows) == 3:
+        return COLUMN_NAMES[next(iter(cols))]
+    if len(rows) == 1 and len(cols) == 3:
+        return ROW_NAMES[next(iter(rows))]
+    return REGION_NAMES[best[0]][best[1]]
+
+
+def describe_heat(heat: np.ndarray, covered: np.ndarray, tie: float = 0.05) -> str:
+    """Which part of the picture scored highest and lowest, in words (3x3 parts)."""
+    gh, gw = heat.shape
+    means: dict[tuple[int, int], float] = {}
+    for r, rows in enumerate(np.array_split(np.arange(gh), 3)):
+        for c, cols in enumerate(np.array_split(np.arange(gw), 3)):
+            cell = np.ix_(rows, cols)
+            if rows.size and cols.size and covered[cell].any():
+                means[(r, c)] = float(heat[cell][covered[cell]].mean())
+    if not means:
+        return "No region of the picture could be scored."
+    hi_cell = max(means, key=lambda k: means[k])
+    lo_cell = min(means, key=lambda k: means[k])
+    hi, lo = means[hi_cell], means[lo_cell]
+    if hi - lo < 0.1:
+        return (
+            f"Scores are similar across the picture ({lo:.0%} to {hi:.0%} "
+            "likely AI-generated): no part stands out."
+        )
+    hot = _name([k for k, v in means.items() if v >= hi - tie], hi_cell)
+    cold = _name([k for k, v in means.items() if v <= lo + tie], lo_cell)
+    return f"The {hot} scored highest ({hi:.0%} likely AI-generated); the {cold} lowest ({lo:.0%})."
+
+
 def heatmap_for(loaded: Loaded, pixels: np.ndarray, max_side: int = 64) -> str:
-    """Per-region P(AI) as a small RGBA PNG data URL with the image's aspect ratio.
+    """Per-region P(AI) as a small RGBA PNG data URL with the image's aspect ratio."""
+    return heatmap_with_summary(loaded, pixels, max_side)[0]
+
+
+def heatmap_with_summary(loaded: Loaded, pixels: np.ndarray, max_side: int = 64) -> tuple[str, str]:
+    """The heatmap PNG data URL and, in words, which part scored highest.
 
     Each member scores its own regions (native crops, or resized tiles for
     ``resize`` models); overlapping regions and members are averaged by weight.
@@ -138,7 +189,8 @@ def heatmap_for(loaded: Loaded, pixels: np.ndarray, max_side: int = 64) -> str:
     rgba[weight_sum == 0, 3] = 0
     buf = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buf, "PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return url, describe_heat(heat, weight_sum > 0)
 
 
 # --- the detector -----------------------------------------------------------------------------
@@ -240,10 +292,11 @@ class Detector:
         score: Score,
         evidence: list[Evidence],
         started: float,
-        heatmap: str | None = None,
+        heatmap: tuple[str, str] | None = None,
     ) -> DetectionResult:
         threshold, band = self.decision_params(loaded)
-        verdict, decision = decide(score.ai_probability, threshold, band, evidence)
+        scope = check_scope(image.pixels)  # a few ms; the pixels' score is kept regardless
+        verdict, decision = decide(score.ai_probability, threshold, band, evidence, scope)
         return DetectionResult(
             verdict=verdict,
             ai_probability=score.ai_probability,
@@ -253,7 +306,8 @@ class Detector:
             decision=decision,
             image=ImageInfo(width=image.width, height=image.height, format=image.format),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
-            heatmap=heatmap,
+            heatmap=heatmap[0] if heatmap else None,
+            heatmap_summary=heatmap[1] if heatmap else None,
         )
 
     def detect(
@@ -265,7 +319,7 @@ class Detector:
         image = decode_image(data, self.limits, keep_original=self.provenance)
         evidence = self.evidence_for(data, image)
         (score,) = score_pixels(loaded, [image.pixels])
-        heat = heatmap_for(loaded, image.pixels) if heatmap else None
+        heat = heatmap_with_summary(loaded, image.pixels) if heatmap else None
         return self.result(loaded, image, score, evidence, started, heat)
 
     def _prepare(self, data: bytes) -> tuple[DecodedImage, list[Evidence]] | AIDetectError:
@@ -303,12 +357,10 @@ class Detector:
 
     def read(self, path: Path) -> bytes | AIDetectError:
         """A file's bytes within the size limit, or the error that says why not."""
-        try:
+        try:  # a missing or unreadable file is a typed error (file_not_found, unreadable_file)
             return read_file_limited(path, self.limits.max_bytes)
         except AIDetectError as exc:
             return exc
-        except OSError as exc:
-            return AIDetectError(f"cannot read {path}: {exc.strerror or exc}")
 
     def score_files(
         self,
@@ -346,5 +398,6 @@ __all__ = [
     "Score",
     "combine_members",
     "heatmap_for",
+    "heatmap_with_summary",
     "score_pixels",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from aidetect.preprocess import InputSpec
 
@@ -13,6 +13,41 @@ from aidetect.preprocess import InputSpec
 class Member(BaseModel):
     name: str
     weight: float = Field(1.0, ge=0.0)
+
+
+class TrainedFamily(BaseModel):
+    """A generator family whose images the model was trained on."""
+
+    family: str = Field(description="e.g. esrgan-slim, stable-diffusion-1.5")
+    kind: str = Field(description="super-resolution, autoencoder, text-to-image, gan, ...")
+    images: int = Field(ge=0, description="training images of this family")
+
+
+class HeldOutFamily(BaseModel):
+    """A generator family the model was tested on without having seen it in training."""
+
+    family: str
+    kind: str
+    test_set: str = Field(description="what the number was measured on, in words")
+    n: int = Field(ge=0, description="images in that test set")
+    roc_auc: float | None = Field(None, ge=0.0, le=1.0)
+    detection_rate: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of its fakes called AI-generated"
+    )
+
+    @field_validator("roc_auc", "detection_rate", mode="before")
+    @classmethod
+    def _nan_is_unknown(cls, v: Any) -> Any:
+        """An undefined figure (NaN, e.g. a ROC-AUC with one class) is recorded as null."""
+        return None if isinstance(v, float) and v != v else v
+
+
+class ModelScope(BaseModel):
+    """What the model has and has not seen: shown next to its figures on the page."""
+
+    trained_on: list[TrainedFamily] = Field(default_factory=list)
+    held_out: list[HeldOutFamily] = Field(default_factory=list)
+    note: str = Field("", description="what the figures do not cover, in words")
 
 
 class ModelMetadata(BaseModel):
@@ -43,6 +78,13 @@ class ModelMetadata(BaseModel):
     members: list[Member] | None = None
     ensemble_rule: Literal["mean", "vote"] = "mean"
     training_data: dict[str, Any] | None = None
+    scope: ModelScope | None = Field(
+        None,
+        description=(
+            "Generator families trained on and tested as held out, each number with its "
+            "test set and size; absent: the training data is not described"
+        ),
+    )
     metrics: dict[str, Any] = Field(default_factory=dict)
     command: str | None = None
 
@@ -66,3 +108,9 @@ class ModelMetadata(BaseModel):
         keys = ("accuracy", "roc_auc", "average_precision", "f1", "precision", "recall")
         test = self.metrics.get("test", self.metrics)
         return {k: test[k] for k in keys if isinstance(test, dict) and k in test}
+
+    def metrics_sample_size(self) -> int | None:
+        """How many test images the headline metrics were measured on (when recorded)."""
+        test = self.metrics.get("test", self.metrics)
+        n = test.get("n") if isinstance(test, dict) else None
+        return int(n) if isinstance(n, int | float) and not isinstance(n, bool) else None

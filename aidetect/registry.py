@@ -35,7 +35,13 @@ from aidetect.errors import (
     InvalidModelNameError,
     UnknownModelError,
 )
-from aidetect.metadata import Member, ModelMetadata  # noqa: F401  (re-exported)
+from aidetect.metadata import (  # noqa: F401  (re-exported)
+    HeldOutFamily,
+    Member,
+    ModelMetadata,
+    ModelScope,
+    TrainedFamily,
+)
 from aidetect.preprocess import InputSpec
 
 METADATA_FILE = "metadata.json"
@@ -44,10 +50,17 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MODEL_FILES = {"keras": "model.keras", "keras_h5": "model.h5", "sklearn": "model.joblib"}
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """``repr`` of user input cut to ``limit`` characters, so errors never echo it whole."""
+    shown = repr(text[:limit]) if isinstance(text, str) else repr(text)[:limit]
+    return shown + (f" (cut, {len(text):,} characters)" if len(str(text)) > limit else "")
+
+
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
         raise InvalidModelNameError(
-            f"A model name is letters, digits, '.', '_' and '-' (no paths): {name!r} is not one."
+            "A model name is letters, digits, '.', '_' and '-' (no paths): "
+            f"{shorten(name)} is not one."
         )
     return name
 

@@ -12,7 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Verdict = Literal["ai_generated", "real", "uncertain"]
+from aidetect.metadata import ModelScope
+
+Verdict = Literal["ai_generated", "real", "uncertain", "out_of_scope"]
+#: What the pixel model alone says (it always gives a score, even out of scope).
+PixelVerdict = Literal["ai_generated", "real", "uncertain"]
 Signal = Literal["ai_generated", "real", "neutral"]
 Strength = Literal["strong", "moderate", "weak"]
 
@@ -49,12 +53,40 @@ class Decision(BaseModel):
 
     threshold: float
     uncertain_band: tuple[float, float]
-    pixel_verdict: Verdict
-    rule: str = Field(description="Which combination rule decided the final verdict")
+    pixel_verdict: PixelVerdict
+    rule: str = Field(
+        description=(
+            "Which rule decided the final verdict: pixel_model, strong_ai_provenance, "
+            "strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> "
+            "(too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, "
+            "noise) when the picture is outside what any pixel model can judge"
+        )
+    )
+    out_of_scope_reason: str | None = Field(
+        default=None,
+        description=(
+            "Why the picture cannot be judged by the pixel model, in words (set whenever "
+            "the scope check fails, also when strong AI provenance decided the verdict)"
+        ),
+    )
+    conflicting_evidence: bool = Field(
+        default=False,
+        description=(
+            "True when moderate or strong provenance evidence points the other way from the "
+            "pixel model (for example EXIF naming a generator on pixels that look like a "
+            "camera photo): the answer should say so, whichever way the verdict went"
+        ),
+    )
 
 
 class DetectionResult(BaseModel):
-    verdict: Verdict
+    verdict: Verdict = Field(
+        description=(
+            "ai_generated, real, uncertain, or out_of_scope: a picture no pixel model can "
+            "judge (too small, flat, a gradient, a drawing/chart/text, pure noise); "
+            "ai_probability is still reported but means little then"
+        )
+    )
     ai_probability: float = Field(ge=0.0, le=1.0, description="P(image is AI-generated)")
     model: ModelRef
     models: list[ModelScore] = Field(default_factory=list)
@@ -63,7 +95,15 @@ class DetectionResult(BaseModel):
     image: ImageInfo
     elapsed_ms: float
     heatmap: str | None = Field(
-        default=None, description="PNG data URL of per-region scores, when heatmap=true"
+        default=None,
+        description=(
+            "PNG data URL of per-region scores, when heatmap=true: blue = looks like a "
+            "camera photo, red = looks AI-generated, more opaque = more certain"
+        ),
+    )
+    heatmap_summary: str | None = Field(
+        default=None,
+        description="Which part of the picture scored highest and lowest, in words",
     )
 
 
@@ -117,7 +157,17 @@ class ModelInfo(BaseModel):
     threshold: float
     uncertain_band: tuple[float, float]
     metrics: dict[str, Any]
+    metrics_n: int | None = Field(
+        None, description="How many test images the metrics were measured on"
+    )
     training_data: dict[str, Any] | None
+    scope: ModelScope | None = Field(
+        None,
+        description=(
+            "Generator families the model was trained on and tested on as held out; "
+            "null when its training data is not described"
+        ),
+    )
     members: list[MemberInfo] | None = None
 
 

@@ -16,13 +16,24 @@ The rule (also in README.md, "How a verdict is reached"):
    ``ai_generated``.
 5. Weak evidence (camera EXIF, for example, which anyone can write) is shown but
    never changes the verdict.
+
+Before all of these, a picture outside what any pixel model can judge (the scope
+check, ``aidetect.scope``: too small, a strip, flat, a drawing/chart/text, a smooth
+gradient, pure noise) is ``out_of_scope`` with ``rule`` ``out_of_scope_<reason>``,
+never ``real``; only strong AI provenance (step 2) still decides it.
+
+``decision.conflicting_evidence`` is true when moderate or strong evidence points
+the other way from the pixel verdict (AI evidence on ``real``/``uncertain`` pixels,
+camera evidence on ``ai_generated``/``uncertain`` pixels), whatever rule decided:
+the answer then says that the two kinds of evidence disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aidetect.results import Decision, Evidence, Verdict
+from aidetect.results import Decision, Evidence, PixelVerdict, Verdict
+from aidetect.scope import OutOfScope
 
 
 def normalise_band(threshold: float, band: tuple[float, float] | None) -> tuple[float, float]:
@@ -33,7 +44,9 @@ def normalise_band(threshold: float, band: tuple[float, float] | None) -> tuple[
     return (min(lo, threshold), max(hi, threshold))
 
 
-def pixel_verdict(p: float, threshold: float, band: tuple[float, float] | None = None) -> Verdict:
+def pixel_verdict(
+    p: float, threshold: float, band: tuple[float, float] | None = None
+) -> PixelVerdict:
     lo, hi = normalise_band(threshold, band)
     if lo == hi:
         return "ai_generated" if p >= threshold else "real"
@@ -49,8 +62,9 @@ def decide(
     threshold: float,
     band: tuple[float, float] | None,
     evidence: Iterable[Evidence] = (),
+    scope: OutOfScope | None = None,
 ) -> tuple[Verdict, Decision]:
-    """Combine the pixel probability with provenance evidence into the final verdict."""
+    """Combine the pixel probability, the scope check and provenance into the verdict."""
     evidence = list(evidence)
     lo, hi = normalise_band(threshold, band)
     pixel = pixel_verdict(p, threshold, (lo, hi))
@@ -62,10 +76,25 @@ def decide(
     rule = "pixel_model"
     if has("ai_generated", "strong"):
         verdict, rule = "ai_generated", "strong_ai_provenance"
+    elif scope is not None:
+        verdict, rule = "out_of_scope", f"out_of_scope_{scope.rule}"
     elif has("real", "strong") and pixel == "uncertain":
         verdict, rule = "real", "strong_real_provenance"
     elif has("ai_generated", "moderate") and pixel == "uncertain":
         verdict, rule = "ai_generated", "moderate_ai_provenance"
     return verdict, Decision(
-        threshold=threshold, uncertain_band=(lo, hi), pixel_verdict=pixel, rule=rule
+        threshold=threshold,
+        uncertain_band=(lo, hi),
+        pixel_verdict=pixel,
+        rule=rule,
+        conflicting_evidence=conflicts(pixel, evidence),
+        out_of_scope_reason=scope.reason if scope is not None else None,
+    )
+
+
+def conflicts(pixel: PixelVerdict, evidence: Iterable[Evidence]) -> bool:
+    """Moderate or strong evidence that disagrees with the pixel verdict."""
+    counted = [e.signal for e in evidence if e.strength in ("strong", "moderate")]
+    return ("ai_generated" in counted and pixel != "ai_generated") or (
+        "real" in counted and pixel != "real"
     )

@@ -28,6 +28,7 @@ from aidetect.evaluation import (
 from aidetect.inference import Detector, combine_members
 from aidetect.metadata import ModelMetadata
 from aidetect.registry import Registry, complete_metadata, write_artifact
+from training.checks import run_warnings, shout
 
 #: The uncertain band's edges: thresholds for these false-positive rates on validation reals.
 BAND_FPRS = (0.10, 0.01)
@@ -121,4 +122,6 @@ def finish_artifact(
         meta["metrics"]["test"] = test_metrics
     else:
         meta["metrics"]["test"] = None
+    meta["warnings"] = run_warnings(target_fpr, val_metrics, meta["metrics"]["test"])
+    shout(meta["warnings"])
     return write_artifact(out, meta)

@@ -7,6 +7,7 @@ time) into ``app.state.detector``. Uvicorn runs it with ``factory=True``
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from collections import defaultdict, deque
@@ -17,8 +18,12 @@ from pathlib import Path
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
+from starlette.types import Receive, Scope, Send
 
 import aidetect
 from aidetect.inference import Detector
@@ -35,7 +40,14 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# The page loads nothing from other hosts; /docs is exempt (Swagger UI's assets live on a CDN).
+# The page loads nothing from other hosts, and neither does /docs: Swagger UI 5's files are
+# served from the swagger-ui-py package at /docs-assets (only its inline start-up script
+# needs 'unsafe-inline', so /docs gets a CSP of its own).
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -84,6 +96,8 @@ def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAP
             "evidence. Labels: 1 = AI-generated everywhere except the seed's legacy `POST /`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served below from the package's assets, never a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.ready = False
@@ -107,8 +121,8 @@ def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAP
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        csp = DOCS_CSP if request.url.path == "/docs" else PAGE_CSP
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -116,8 +130,63 @@ def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAP
     app.include_router(models.router)
     app.include_router(detect.router)
     app.include_router(legacy.router)
+    mount_docs(app)
     mount_frontend(app, settings.frontend_dist)
     return app
+
+
+def swagger_ui_assets() -> Path:
+    """The static Swagger UI 5 files shipped inside the pinned ``swagger-ui-py`` package.
+
+    Only the files are used (found without importing the package): Swagger UI 5 reads
+    the OpenAPI 3.1 FastAPI writes, which the 4.x of ``swagger-ui-bundle`` cannot.
+    """
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed: pip install -e . installs it")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` with its assets served from the package: no CDN, works offline."""
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_assets()), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+
+class PageFiles(StaticFiles):
+    """The built page; a request for an API path never falls through to it.
+
+    ``GET /api/v1/detect`` answers 405 (the route exists for POST), any other
+    unknown ``/api/...`` path 404, both as JSON: without this the page's mount at
+    ``/`` would answer them with a file-not-found.
+    """
+
+    def __init__(self, app: FastAPI, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(("/api/", "/healthz", "/readyz")):
+            routes = [r for r in self.app.router.routes if not isinstance(r, Mount)]
+            allowed = [
+                method
+                for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                if any(r.matches({**scope, "method": method})[0] == Match.FULL for r in routes)
+            ]
+            if allowed:
+                raise StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)})
+            raise StarletteHTTPException(404)
+        await super().__call__(scope, receive, send)
 
 
 def install_rate_limit(app: FastAPI, per_minute: int) -> None:
@@ -149,7 +218,7 @@ def mount_frontend(app: FastAPI, dist: Path) -> None:
     """Serve the built page at ``/`` (``GET``); ``POST /`` stays the legacy endpoint."""
     index = dist / "index.html"
     if index.is_file():
-        app.mount("/", StaticFiles(directory=dist, html=True), name="frontend")
+        app.mount("/", PageFiles(app, directory=dist, html=True), name="frontend")
         return
 
     @app.get("/", include_in_schema=False)

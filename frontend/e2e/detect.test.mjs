@@ -2,7 +2,7 @@
 // Chromium at a phone and a desktop size. Run with `npm run test:e2e` (builds first) or
 // `node --test frontend/e2e/` after `npm run build`. Screenshots go to frontend/test-results/.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureResultsDir, launchBrowser, makeTestFiles, startBackend } from './support.mjs';
@@ -80,6 +80,115 @@ for (const vp of VIEWPORTS) {
       await page.screenshot({ path: join(shots, `single-${vp.width}x${vp.height}.png`), fullPage: true });
     });
 
+    it('says it cannot judge a flat picture, and never calls it real', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles(files.flat);
+      const heading = page.getByRole('heading', { name: /^Verdict:/ });
+      await heading.waitFor({ timeout: 60_000 });
+      await page.getByRole('heading', { name: 'Verdict: Can’t judge this picture' }).waitFor({ timeout: 60_000 });
+      const box = await page.locator('.verdict').innerText();
+      assert.match(box, /Can’t judge this picture: it is flat or nearly flat/);
+      assert.doesNotMatch(box, /real photo/);
+      await page.screenshot({ path: join(shots, `out-of-scope-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    it('draws a heatmap a person can see: red where the noise is, blue on the photo', async () => {
+      // The real photo with its right half replaced by noise, made in the page's canvas.
+      const png = await page.evaluate(async (b64) => {
+        const img = new Image();
+        img.src = `data:image/jpeg;base64,${b64}`;
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.width;
+        c.height = img.height;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const half = Math.floor(c.width / 2);
+        const noise = ctx.createImageData(c.width - half, c.height);
+        let s = 7;
+        for (let i = 0; i < noise.data.length; i++) {
+          s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+          noise.data[i] = i % 4 === 3 ? 255 : s >>> 24;
+        }
+        ctx.putImageData(noise, half, 0);
+        const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        let bin = '';
+        for (const b of bytes) bin += String.fromCharCode(b);
+        return btoa(bin);
+      }, readFileSync(files.photo).toString('base64'));
+      const halfNoise = join(files.dir, 'half-noise.png');
+      writeFileSync(halfNoise, Buffer.from(png, 'base64'));
+      await page.getByLabel('Choose pictures').setInputFiles(halfNoise);
+      await page.getByRole('heading', { name: /^Verdict:/ }).waitFor({ timeout: 60_000 });
+      const frame = page.locator('.preview__frame');
+      await page.getByRole('img', { name: /^Heatmap/ }).waitFor();
+      await page.waitForFunction(() => [...document.images].every((i) => i.complete));
+
+      // Mean colour of the left and right 40% of the rendered picture, heatmap on and off.
+      const halves = (shot) =>
+        page.evaluate(async (b64) => {
+          const img = new Image();
+          img.src = `data:image/png;base64,${b64}`;
+          await img.decode();
+          const c = document.createElement('canvas');
+          c.width = img.width;
+          c.height = img.height;
+          const ctx = c.getContext('2d');
+          ctx.drawImage(img, 0, 0);
+          const d = ctx.getImageData(0, 0, c.width, c.height).data;
+          const acc = [
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+          ];
+          for (let y = 0; y < c.height; y++) {
+            for (let x = 0; x < c.width; x++) {
+              const side = x < c.width * 0.4 ? 0 : x >= c.width * 0.6 ? 1 : -1;
+              if (side < 0) continue;
+              const i = (y * c.width + x) * 4;
+              acc[side][0] += d[i];
+              acc[side][1] += d[i + 1];
+              acc[side][2] += d[i + 2];
+              acc[side][3] += 1;
+            }
+          }
+          return acc.map(([r, g, b, n]) => ({ r: r / n, g: g / n, b: b / n }));
+        }, shot.toString('base64'));
+      const redness = ({ r, b }) => r - b;
+      const [onLeft, onRight] = await halves(await frame.screenshot());
+      await page.screenshot({ path: join(shots, `heatmap-${vp.width}x${vp.height}.png`), fullPage: true });
+      const toggle = page.getByRole('checkbox', { name: 'Show heatmap' });
+      await toggle.uncheck();
+      const [offLeft, offRight] = await halves(await frame.screenshot());
+      await toggle.check();
+      // The overlay makes the noisy right half much redder than the photo's left half:
+      // about 265 levels of red-minus-blue here; the old multiply overlay at opacity 0.5
+      // measured 84 on the same picture, which people did not see.
+      const contrast = redness(onRight) - redness(onLeft) - (redness(offRight) - redness(offLeft));
+      assert.ok(contrast > 150, `heatmap contrast between halves is only ${contrast.toFixed(1)} levels`);
+      assert.ok(redness(onRight) - redness(offRight) > 80, 'the right half does not turn clearly red');
+      const summary = await page.locator('.preview__summary').innerText();
+      assert.match(summary, /The right side scored highest|The (top|bottom)? ?right scored highest/, summary);
+    });
+
+    it('says so in the headline when the metadata disagrees with the pixels', async () => {
+      // The real photo with EXIF Software "Midjourney v6": moderate AI evidence.
+      await page.getByLabel('Choose pictures').setInputFiles(files.midjourney);
+      await page.getByRole('heading', { name: /^Verdict:/ }).waitFor({ timeout: 60_000 });
+      await page.getByText(/Midjourney v6/).first().waitFor();
+      const box = await page.locator('.verdict').innerText();
+      // What the pixels said, from the API itself: the headline must not hide the disagreement.
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(files.midjourney)], { type: 'image/jpeg' }), 'mj.jpg');
+      const api = await (await fetch(`${backend.baseUrl}/api/v1/detect`, { method: 'POST', body: form })).json();
+      assert.ok(api.evidence.some((e) => e.signal === 'ai_generated' && e.strength === 'moderate'), JSON.stringify(api.evidence));
+      assert.notEqual(api.decision.pixel_verdict, 'ai_generated', 'the test needs camera-looking pixels');
+      assert.equal(api.decision.conflicting_evidence, true);
+      assert.match(box, /Conflicting evidence: the (pixels look like a camera photo|pixel score is borderline), but the file's metadata names an image generator/, box);
+      assert.doesNotMatch(box, /found no strong sign of an image generator/);
+      assert.match(await page.locator('#result-heading').innerText(), /conflicting evidence/i);
+      await page.screenshot({ path: join(shots, `conflict-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
     it('explains why a text file named .jpg is refused', async () => {
       await page.getByLabel('Choose pictures').setInputFiles(files.notImage);
       const alert = page.getByRole('alert');
@@ -103,6 +212,24 @@ for (const vp of VIEWPORTS) {
       await page.screenshot({ path: join(shots, `batch-${vp.width}x${vp.height}.png`), fullPage: true });
     });
 
+    it('keeps long file names on one line, cut with an ellipsis, never mid-word', async () => {
+      await page.getByLabel('Choose pictures').setInputFiles([files.longName, files.notImage]);
+      const table = page.getByRole('table', { name: 'Verdict and AI probability per picture' });
+      await table.waitFor({ timeout: 90_000 });
+      const name = table.locator('tbody tr').first().locator('.batch__filename');
+      const box = await name.evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { lines: el.getBoundingClientRect().height / parseFloat(cs.lineHeight), cut: el.scrollWidth > el.clientWidth, title: el.parentElement.title };
+      });
+      assert.ok(box.lines < 1.5, `the name takes ${box.lines.toFixed(1)} lines`);
+      assert.equal(box.title, 'holiday-in-the-mountains-of-china-2024-original.jpg');
+      if (vp.width < 500) assert.ok(box.cut, 'on a phone the long name is cut with an ellipsis');
+      const toggle = table.locator('tbody tr').nth(1).locator('.batch__toggle');
+      assert.match(await toggle.getAttribute('aria-label'), /show the full name/);
+      await toggle.click();
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    });
+
     it('fits the viewport, talks to no other host, and throws no errors', async () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
@@ -113,10 +240,37 @@ for (const vp of VIEWPORTS) {
       assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
     });
 
+    it('serves the API docs without any other host', async () => {
+      const docs = await context.newPage();
+      const outside = [];
+      await docs.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(new URL(backend.baseUrl).origin) || url.startsWith('data:')) return route.continue();
+        outside.push(url);
+        return route.abort();
+      });
+      await docs.goto(`${backend.baseUrl}/docs`);
+      await docs.locator('.swagger-ui .info .title').waitFor({ timeout: 30_000 });
+      assert.match(await docs.locator('.swagger-ui .info .title').innerText(), /aidetect/);
+      await docs.locator('.opblock-summary-path', { hasText: '/api/v1/detect' }).first().waitFor();
+      assert.deepEqual(outside, []);
+      await docs.close();
+    });
+
+    it('says next to the figures what the model has and has not seen', async () => {
+      const scope = page.locator('.model-scope');
+      const text = await scope.innerText();
+      // Every model shows its scope; the shipped one describes its training data.
+      assert.match(text, /Tested on \d+ images|training data is not described/, text);
+      assert.match(text, /may be missed/, text);
+      await page.locator('.controls').screenshot({ path: join(shots, `scope-${vp.width}x${vp.height}.png`) });
+    });
+
     it('shows the About view with what the detector cannot do', async () => {
       await page.getByRole('link', { name: 'About' }).click();
       await page.getByRole('heading', { name: 'What this detector can and cannot do' }).waitFor();
       assert.match(await page.getByRole('main').innerText(), /inform human judgement, not replace it/);
+      assert.match(await page.getByRole('main').innerText(), /What it has and has not seen/);
       await page.screenshot({ path: join(shots, `about-${vp.width}x${vp.height}.png`), fullPage: true });
       await page.getByRole('link', { name: 'Detect' }).click();
     });

@@ -1,7 +1,7 @@
 // Shared by the end-to-end test and the benchmark: start the real backend, start Debian's
 // Chromium through playwright-core (never a downloaded browser), make test files.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -156,20 +156,19 @@ function chunk(type, data) {
   return out;
 }
 
-/** A tiny PNG encoder: an RGB gradient with seeded noise, width x height. */
-export function noisyPng(width, height, seed = 1) {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24) - 128;
+/** A tiny PNG encoder: width x height RGB pixels from pixel(x, y) -> [r, g, b] (0..255). */
+export function rgbPng(width, height, pixel) {
   const raw = Buffer.alloc((width * 3 + 1) * height);
+  const clamp = (v) => Math.max(0, Math.min(255, Math.round(v)));
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1);
     raw[row] = 0; // filter: none
     for (let x = 0; x < width; x++) {
+      const [r, g, b] = pixel(x, y);
       const i = row + 1 + x * 3;
-      const clamp = (v) => Math.max(0, Math.min(255, v));
-      raw[i] = clamp(Math.round((x / width) * 255) + (rand() >> 3));
-      raw[i + 1] = clamp(Math.round((y / height) * 255) + (rand() >> 3));
-      raw[i + 2] = clamp(128 + (rand() >> 2));
+      raw[i] = clamp(r);
+      raw[i + 1] = clamp(g);
+      raw[i + 2] = clamp(b);
     }
   }
   const ihdr = Buffer.alloc(13);
@@ -184,6 +183,41 @@ export function noisyPng(width, height, seed = 1) {
   ]);
 }
 
+/** A seeded generator of integers in -128..127. */
+function seeded(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24) - 128;
+}
+
+/** An RGB gradient with seeded noise, width x height. */
+export function noisyPng(width, height, seed = 1) {
+  const rand = seeded(seed);
+  return rgbPng(width, height, (x, y) => [
+    (x / width) * 255 + (rand() >> 3),
+    (y / height) * 255 + (rand() >> 3),
+    128 + (rand() >> 2),
+  ]);
+}
+
+/** The JPEG with an EXIF segment whose Software tag is `software` (put right after SOI). */
+export function withExifSoftware(jpeg, software) {
+  const text = Buffer.from(`${software}\0`, 'latin1');
+  const tiff = Buffer.alloc(8 + 2 + 12 + 4);
+  tiff.write('II*\0', 0, 'latin1');
+  tiff.writeUInt32LE(8, 4); // first IFD
+  tiff.writeUInt16LE(1, 8); // one entry
+  tiff.writeUInt16LE(0x0131, 10); // Software
+  tiff.writeUInt16LE(2, 12); // ASCII
+  tiff.writeUInt32LE(text.length, 14);
+  tiff.writeUInt32LE(tiff.length, 18); // the string follows the IFD
+  tiff.writeUInt32LE(0, 22); // no next IFD
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff, text]);
+  const app1 = Buffer.alloc(4);
+  app1.writeUInt16BE(0xffe1, 0);
+  app1.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, body, jpeg.subarray(2)]);
+}
+
 /** photo.jpg (the real photo), pattern.png (made here), not-a-photo.jpg (text, renamed). */
 export function makeTestFiles() {
   if (!existsSync(PHOTO)) throw new Error(`test photo ${PHOTO} is missing; set AIDETECT_E2E_PHOTO`);
@@ -193,9 +227,15 @@ export function makeTestFiles() {
     photo: join(dir, 'photo.jpg'),
     png: join(dir, 'pattern.png'),
     notImage: join(dir, 'not-a-photo.jpg'),
+    longName: join(dir, 'holiday-in-the-mountains-of-china-2024-original.jpg'),
+    flat: join(dir, 'flat-blue.png'),
+    midjourney: join(dir, 'camera-photo-midjourney-exif.jpg'),
   };
   copyFileSync(PHOTO, files.photo);
+  copyFileSync(PHOTO, files.longName);
+  writeFileSync(files.midjourney, withExifSoftware(readFileSync(PHOTO), 'Midjourney v6'));
   writeFileSync(files.png, noisyPng(320, 240));
+  writeFileSync(files.flat, rgbPng(400, 300, () => [40, 90, 200])); // one colour: out of scope
   writeFileSync(files.notImage, 'This is a plain text file with a .jpg name.\n'.repeat(20));
   return files;
 }

@@ -205,6 +205,12 @@ def test_openapi_documents_the_contract(client):
     body = spec["paths"]["/api/v1/detect"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
     assert client.get("/docs").status_code == 200
+    schemas = spec["components"]["schemas"]
+    assert "out_of_scope" in schemas["DetectionResult"]["properties"]["verdict"]["enum"]
+    decision = schemas["Decision"]["properties"]
+    assert (
+        "out_of_scope_reason" in decision and "smooth_gradient" in decision["rule"]["description"]
+    )
 
 
 def test_unknown_route_and_method_are_json(client):
@@ -265,3 +271,40 @@ def test_overload_and_timeout(fake):
         t.join(5)
         assert results and results[0].status_code == 200
         assert (r.status_code, r.json()["code"]) == (503, "overloaded")
+
+
+def test_validation_errors_are_one_string(client):
+    r = client.post("/api/v1/detect?heatmap=banana", files={"file": ("a.png", images.png())})
+    body = r.json()
+    assert (r.status_code, body["code"]) == (422, "validation_error")
+    assert isinstance(body["detail"], str) and "heatmap" in body["detail"]
+    assert "banana" not in body["detail"]  # input values are never echoed
+
+
+def test_a_long_model_name_is_not_echoed_whole(client):
+    r = client.post("/api/v1/detect?model=" + "x" * 10_000, files={"file": ("a.png", images.png())})
+    body = r.json()
+    assert (r.status_code, body["code"]) == (422, "invalid_model_name")
+    assert len(body["detail"]) < 300 and "10,000 characters" in body["detail"]
+
+
+def test_api_paths_are_not_swallowed_by_the_page(fake, tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>")
+    app = create_app(Settings(models_dir="/nonexistent", frontend_dist=tmp_path), load=False)
+    app.state.ready = True
+    app.dependency_overrides[get_detector] = lambda: fake
+    with TestClient(app) as c:
+        assert "page" in c.get("/").text
+        r = c.get("/api/v1/detect")
+        assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")
+        assert r.headers["allow"] == "POST"
+        r = c.get("/api/v1/nothing")
+        assert (r.status_code, r.json()["code"]) == (404, "not_found")
+
+
+def test_docs_need_no_cdn(client):
+    html = client.get("/docs").text
+    assert "cdn" not in html.lower() and "/docs-assets/swagger-ui-bundle.js" in html
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 from PIL import Image
@@ -59,7 +60,8 @@ def test_predict_csv_with_model_path_and_missing_file(tiny_models, folder, tmp_p
     )
     rows = list(csv.DictReader(out.open()))
     assert rc == 0 and [r["ok"] for r in rows] == ["True", "False"]
-    assert rows[0]["model"] == "tiny-svm" and rows[0]["verdict"] == "ai_generated"
+    # A 32x32 toy picture is too small to judge: out of scope, its score still reported.
+    assert rows[0]["model"] == "tiny-svm" and rows[0]["verdict"] == "out_of_scope"
     assert rows[0]["format"] == "PNG" and float(rows[0]["ai_probability"]) > 0.5
 
 
@@ -199,3 +201,35 @@ def test_import_legacy_then_predict(tmp_path, capsys, monkeypatch):
     assert main(["predict", str(img), "--models-dir", str(models)]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["model"]["name"] == "seed-cifake-cnn" and 0 <= row["ai_probability"] <= 1
+
+
+def test_models_json_after_the_action_and_verify_says_verified(tiny_models, capsys):
+    assert main(["models", "list", "--json", "--models-dir", str(tiny_models)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in rows} >= {"tiny-cnn", "tiny-svm"}
+    assert main(["models", "--models-dir", str(tiny_models), "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-cnn: verified" in out and "(* = default)" not in out
+
+
+def test_models_json_into_a_closed_pipe_ends_quietly(tiny_models):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aidetect.cli", "models", "--json"],
+        env={**os.environ, "AIDETECT_MODELS_DIR": str(tiny_models)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader (``| head``) is gone before anything is written
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err, err.decode()[-2000:]
+
+
+def test_predict_names_a_missing_file(tiny_models, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AIDETECT_PROVENANCE", "false")
+    rc = main(["predict", str(tmp_path / "nope.jpg"), "--models-dir", str(tiny_models)])
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rc == 1 and row["error"]["code"] == "file_not_found"
+    assert "nope.jpg does not exist" in row["error"]["detail"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -137,3 +139,17 @@ def test_error_codes_and_statuses_are_stable():
         413,
         413,
     )
+
+
+def test_multi_page_tiffs():
+    """A multi-page RGB TIFF answers with its first page; one of float planes (the layout
+    of scikit-image's multipage_rgb.tif) is refused as unsupported, with the reason."""
+    frames = [Image.fromarray(images.photo_like(seed=i)) for i in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    img = decode_image(buf.getvalue())
+    assert img.n_frames == 3 and np.array_equal(img.pixels, np.asarray(frames[0]))
+    with pytest.raises(UnsupportedImageTypeError) as err:
+        decode_image(images.float_planar_tiff())
+    assert err.value.code == "unsupported_media_type"
+    assert "floating-point" in err.value.detail and "PNG" in err.value.detail

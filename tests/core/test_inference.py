@@ -121,4 +121,30 @@ def test_score_files_keeps_order_and_reports_unreadable_files(detector, tmp_path
     assert [p for p, _ in out] == paths
     kinds = [getattr(r, "code", "ok") for _, r in out]
     assert kinds[0] == kinds[3] == "ok" and kinds[2] == "unsupported_media_type"
-    assert "cannot read" in out[1][1].detail
+    assert out[1][1].code == "file_not_found" and "missing.png does not exist" in out[1][1].detail
+
+
+def test_the_heatmap_says_which_part_scored_highest():
+    from aidetect.inference import describe_heat
+
+    heat = np.full((30, 60), 0.1)
+    heat[:, 30:] = 0.85  # right half
+    covered = np.ones_like(heat, bool)
+    assert describe_heat(heat, covered) == (
+        "The right side scored highest (85% likely AI-generated); the left side lowest (10%)."
+    )
+    heat[:] = 0.1
+    heat[:10, :20] = 0.9
+    assert describe_heat(heat, covered).startswith("The top left scored highest (90%")
+    heat[:] = 0.4
+    heat[0, 0] = 0.45
+    assert describe_heat(heat, covered).startswith("Scores are similar across the picture")
+    assert (
+        describe_heat(heat, np.zeros_like(covered)) == "No region of the picture could be scored."
+    )
+
+
+def test_heatmap_comes_with_its_summary(detector):
+    res = detector.detect(images.png(images.photo_like(200, 100)), "tiny-ensemble", heatmap=True)
+    assert res.heatmap and res.heatmap_summary and "%" in res.heatmap_summary
+    assert detector.detect(images.png(), "tiny-svm").heatmap_summary is None

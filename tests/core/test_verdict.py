@@ -45,3 +45,23 @@ def test_moderate_ai_moves_borderline_and_weak_never_counts():
     assert decide(0.2, 0.5, (0.3, 0.7), [ev("ai_generated", "moderate")])[0] == "real"
     for signal in ("ai_generated", "real"):
         assert decide(0.5, 0.5, (0.3, 0.7), [ev(signal, "weak")])[0] == "uncertain"
+
+
+@pytest.mark.parametrize(
+    ("p", "evidence", "verdict", "rule", "conflict"),
+    [
+        # EXIF Software naming a generator on camera-looking pixels: the verdict stays the
+        # pixels' but the answer must say the evidence disagrees.
+        (0.1, [ev("ai_generated", "moderate")], "real", "pixel_model", True),
+        (0.5, [ev("ai_generated", "moderate")], "ai_generated", "moderate_ai_provenance", True),
+        (0.1, [ev("ai_generated", "strong")], "ai_generated", "strong_ai_provenance", True),
+        (0.9, [ev("ai_generated", "strong")], "ai_generated", "strong_ai_provenance", False),
+        (0.9, [ev("real", "moderate")], "ai_generated", "pixel_model", True),
+        (0.1, [ev("real", "weak")], "real", "pixel_model", False),
+        (0.9, [ev("real", "weak")], "ai_generated", "pixel_model", False),  # weak: no conflict
+        (0.1, [], "real", "pixel_model", False),
+    ],
+)
+def test_conflicting_evidence_is_flagged(p, evidence, verdict, rule, conflict):
+    v, d = decide(p, 0.5, (0.3, 0.7), evidence)
+    assert (v, d.rule, d.conflicting_evidence) == (verdict, rule, conflict)

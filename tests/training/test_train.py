@@ -171,3 +171,45 @@ def test_bad_arguments_are_reported(datasets, models_dir, capsys):
                  "--augment", "sharpen"]) == 2  # fmt: skip
     assert "sharpen" in capsys.readouterr().err
     assert main(["train", "--data", data, "--arch", "cnn", "--output", out, "--name", "y"]) == 2
+
+
+def test_tiny_validation_and_a_missed_target_are_warned_and_recorded(datasets, models_dir, capsys):
+    """Tiny data: a threshold from a handful of validation reals, test FPR off target."""
+    meta = train(datasets["folders"], models_dir / "svm-tiny", "--arch", "svm")
+    err = capsys.readouterr().err
+    val_reals = meta["metrics"]["validation"]["counts"]["real"]
+    assert val_reals < 200
+    assert any(f"only {val_reals} real validation images" in w for w in meta["warnings"])
+    assert f"WARNING: the threshold was chosen on only {val_reals}" in err  # even with --quiet
+    test_fpr = meta["metrics"]["test"]["false_positive_rate"]
+    missed = [w for w in meta["warnings"] if "above the target" in w]
+    assert bool(missed) == (test_fpr > 0.05)
+    card = (models_dir / "svm-tiny" / "README.md").read_text()
+    assert "**Warning:** the threshold was chosen on only" in card
+
+
+def test_the_checks_themselves():
+    from training.checks import fpr_miss_warning, validation_warning
+
+    assert validation_warning(3, 0.05) and "needs about 200" in validation_warning(3, 0.05)
+    assert validation_warning(200, 0.05) is None
+    assert validation_warning(99, 0.1) and validation_warning(100, 0.1) is None
+    assert fpr_miss_warning(0.40, 0.05, 10) and "0.400" in fpr_miss_warning(0.40, 0.05, 10)
+    assert fpr_miss_warning(0.05, 0.05, 10) is None and fpr_miss_warning(None, 0.05, 0) is None
+
+
+def test_evaluate_warns_when_it_scores_the_training_data(datasets, models_dir, tmp_path, capsys):
+    data = datasets["folders"]  # plain REAL/FAKE folders: no split to hold the test images
+    train(data, models_dir / "svm-eval", "--arch", "svm")
+    capsys.readouterr()
+
+    def evaluate(on: Path, report: Path) -> tuple[dict, str]:
+        args = ["evaluate", "--data", str(on), "--model", str(models_dir / "svm-eval")]
+        assert main([*args, "--report", str(report), "--quiet"]) == 0
+        return json.loads((report / "metrics.json").read_text()), capsys.readouterr().err
+
+    metrics, err = evaluate(data, tmp_path / "same")
+    assert "WARNING:" in err and "including the ones it learned from" in err
+    assert len(metrics["warnings"]) == 1 and "no test split" in metrics["warnings"][0]
+    metrics, err = evaluate(datasets["cifake"], tmp_path / "other")  # other data, with a split
+    assert "WARNING" not in err and metrics["warnings"] == []

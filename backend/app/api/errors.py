@@ -31,6 +31,15 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 
+def validation_detail(errors: list[dict]) -> str:
+    """One readable sentence per failed field; input values are never echoed back."""
+    parts = []
+    for e in errors:
+        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body", "path"))
+        parts.append(f"{where or 'request'}: {e.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts) + "."
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AIDetectError)
     async def _aidetect(_: Request, exc: AIDetectError) -> JSONResponse:
@@ -39,14 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # The errors echo input values; drop them so no uploaded bytes are reflected back.
-        errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
-        return error_response(422, "validation_error", errors)
+        return error_response(422, "validation_error", validation_detail(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(
-            exc.status_code, HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"), exc.detail
+            exc.status_code,
+            HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"),
+            exc.detail,
+            getattr(exc, "headers", None),
         )
 
     @app.exception_handler(Exception)

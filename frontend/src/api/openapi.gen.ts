@@ -147,17 +147,29 @@ export interface components {
             pixel_verdict: "ai_generated" | "real" | "uncertain";
             /**
              * Rule
-             * @description Which combination rule decided the final verdict
+             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
              */
             rule: string;
+            /**
+             * Out Of Scope Reason
+             * @description Why the picture cannot be judged by the pixel model, in words (set whenever the scope check fails, also when strong AI provenance decided the verdict)
+             */
+            out_of_scope_reason?: string | null;
+            /**
+             * Conflicting Evidence
+             * @description True when moderate or strong provenance evidence points the other way from the pixel model (for example EXIF naming a generator on pixels that look like a camera photo): the answer should say so, whichever way the verdict went
+             * @default false
+             */
+            conflicting_evidence: boolean;
         };
         /** DetectionResult */
         DetectionResult: {
             /**
              * Verdict
+             * @description ai_generated, real, uncertain, or out_of_scope: a picture no pixel model can judge (too small, flat, a gradient, a drawing/chart/text, pure noise); ai_probability is still reported but means little then
              * @enum {string}
              */
-            verdict: "ai_generated" | "real" | "uncertain";
+            verdict: "ai_generated" | "real" | "uncertain" | "out_of_scope";
             /**
              * Ai Probability
              * @description P(image is AI-generated)
@@ -174,9 +186,14 @@ export interface components {
             elapsed_ms: number;
             /**
              * Heatmap
-             * @description PNG data URL of per-region scores, when heatmap=true
+             * @description PNG data URL of per-region scores, when heatmap=true: blue = looks like a camera photo, red = looks AI-generated, more opaque = more certain
              */
             heatmap?: string | null;
+            /**
+             * Heatmap Summary
+             * @description Which part of the picture scored highest and lowest, in words
+             */
+            heatmap_summary?: string | null;
         };
         /** ErrorBody */
         ErrorBody: {
@@ -210,6 +227,33 @@ export interface components {
              * @description Human-readable explanation of the finding
              */
             detail: string;
+        };
+        /**
+         * HeldOutFamily
+         * @description A generator family the model was tested on without having seen it in training.
+         */
+        HeldOutFamily: {
+            /** Family */
+            family: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Test Set
+             * @description what the number was measured on, in words
+             */
+            test_set: string;
+            /**
+             * N
+             * @description images in that test set
+             */
+            n: number;
+            /** Roc Auc */
+            roc_auc?: number | null;
+            /**
+             * Detection Rate
+             * @description share of its fakes called AI-generated
+             */
+            detection_rate?: number | null;
         };
         /** ImageInfo */
         ImageInfo: {
@@ -282,10 +326,17 @@ export interface components {
             metrics: {
                 [key: string]: unknown;
             };
+            /**
+             * Metrics N
+             * @description How many test images the metrics were measured on
+             */
+            metrics_n?: number | null;
             /** Training Data */
             training_data: {
                 [key: string]: unknown;
             } | null;
+            /** @description Generator families the model was trained on and tested on as held out; null when its training data is not described */
+            scope?: components["schemas"]["ModelScope"] | null;
             /** Members */
             members?: components["schemas"]["MemberInfo"][] | null;
         };
@@ -295,6 +346,22 @@ export interface components {
             name: string;
             /** Version */
             version: string;
+        };
+        /**
+         * ModelScope
+         * @description What the model has and has not seen: shown next to its figures on the page.
+         */
+        ModelScope: {
+            /** Trained On */
+            trained_on?: components["schemas"]["TrainedFamily"][];
+            /** Held Out */
+            held_out?: components["schemas"]["HeldOutFamily"][];
+            /**
+             * Note
+             * @description what the figures do not cover, in words
+             * @default
+             */
+            note: string;
         };
         /** ModelScore */
         ModelScore: {
@@ -317,6 +384,27 @@ export interface components {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
             limits: components["schemas"]["Limits"];
+        };
+        /**
+         * TrainedFamily
+         * @description A generator family whose images the model was trained on.
+         */
+        TrainedFamily: {
+            /**
+             * Family
+             * @description e.g. esrgan-slim, stable-diffusion-1.5
+             */
+            family: string;
+            /**
+             * Kind
+             * @description super-resolution, autoencoder, text-to-image, gan, ...
+             */
+            kind: string;
+            /**
+             * Images
+             * @description training images of this family
+             */
+            images: number;
         };
     };
     responses: never;

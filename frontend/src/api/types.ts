@@ -5,14 +5,22 @@
  * schema change shows up as a diff to compare against this file.
  */
 
-export type Verdict = 'ai_generated' | 'real' | 'uncertain';
+export type Verdict = 'ai_generated' | 'real' | 'uncertain' | 'out_of_scope';
+/** What the pixel model alone says: it always scores, even a picture out of scope. */
+export type PixelVerdict = 'ai_generated' | 'real' | 'uncertain';
 export type Signal = 'ai_generated' | 'real' | 'neutral';
 export type Strength = 'strong' | 'moderate' | 'weak';
 export type DecisionRule =
   | 'pixel_model'
   | 'strong_ai_provenance'
   | 'strong_real_provenance'
-  | 'moderate_ai_provenance';
+  | 'moderate_ai_provenance'
+  | 'out_of_scope_too_small'
+  | 'out_of_scope_extreme_aspect_ratio'
+  | 'out_of_scope_flat'
+  | 'out_of_scope_synthetic_graphic'
+  | 'out_of_scope_smooth_gradient'
+  | 'out_of_scope_noise';
 
 /** One provenance finding, graded and explained. */
 export interface Evidence {
@@ -45,9 +53,13 @@ export interface ImageInfo {
 export interface Decision {
   threshold: number;
   uncertain_band: [number, number];
-  pixel_verdict: Verdict;
+  pixel_verdict: PixelVerdict;
   /** Which combination rule decided the final verdict (see DecisionRule; open for new rules). */
   rule: DecisionRule | (string & {});
+  /** Moderate or strong provenance evidence points the other way from the pixel model. */
+  conflicting_evidence?: boolean;
+  /** Why no pixel model can judge the picture, in words (null when it can). */
+  out_of_scope_reason?: string | null;
 }
 
 export interface DetectionResult {
@@ -62,6 +74,8 @@ export interface DetectionResult {
   elapsed_ms: number;
   /** PNG data URL of per-region scores, when requested with heatmap=true. */
   heatmap?: string | null;
+  /** Which part of the picture scored highest and lowest, in words (with the heatmap). */
+  heatmap_summary?: string | null;
 }
 
 export interface ErrorBody {
@@ -102,6 +116,31 @@ export interface TrainingData {
   [key: string]: unknown;
 }
 
+/** A generator family the model was trained on. */
+export interface TrainedFamily {
+  family: string;
+  /** super-resolution, autoencoder, text-to-image, gan, ... */
+  kind: string;
+  images: number;
+}
+
+/** A generator family tested as held out (never seen in training), with its test set. */
+export interface HeldOutFamily {
+  family: string;
+  kind: string;
+  test_set: string;
+  n: number;
+  roc_auc?: number | null;
+  detection_rate?: number | null;
+}
+
+/** What the model has and has not seen (metadata `scope`); null: not described. */
+export interface ModelScope {
+  trained_on?: TrainedFamily[];
+  held_out?: HeldOutFamily[];
+  note?: string;
+}
+
 export interface EnsembleMember {
   name: string;
   weight: number;
@@ -118,7 +157,10 @@ export interface ModelInfo {
   threshold: number;
   uncertain_band: [number, number];
   metrics: ModelMetrics;
+  /** How many test images the metrics were measured on. */
+  metrics_n?: number | null;
   training_data: TrainingData | null;
+  scope?: ModelScope | null;
   members?: EnsembleMember[] | null;
 }
 

@@ -17,7 +17,25 @@ export const modelsResponse: ModelsResponse = {
       threshold: 0.5,
       uncertain_band: [0.35, 0.65],
       metrics: { accuracy: 0.931, roc_auc: 0.975, average_precision: 0.968, f1: 0.928 },
-      training_data: { generators: ['Stable Diffusion 1.5', 'Midjourney v5', 'DALL-E 3'], counts: { real: 1000, ai: 1000 } },
+      metrics_n: 10,
+      training_data: { counts: { per_generator: { 'esrgan-slim-x2': 500, real: 500 } } },
+      scope: {
+        trained_on: [
+          { family: 'esrgan-slim', kind: 'super-resolution', images: 500 },
+          { family: 'esrgan-thick', kind: 'super-resolution', images: 480 },
+        ],
+        held_out: [
+          {
+            family: 'esrgan-medium',
+            kind: 'super-resolution',
+            test_set: 'leave-one-family-out: test reals and esrgan-medium test fakes (111 real / 32 AI)',
+            n: 143,
+            roc_auc: 0.9507,
+            detection_rate: 0.6875,
+          },
+        ],
+        note: 'It has not been tested on any text-to-image generator.',
+      },
     },
     {
       name: 'svm-legacy',

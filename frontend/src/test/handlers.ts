@@ -33,7 +33,12 @@ export const handlers = [
       );
     }
     const heatmap = new URL(request.url).searchParams.get('heatmap') === 'true' ? HEATMAP : null;
-    const result = file.name.includes('ai') ? aiResult({ heatmap }) : realResult({ heatmap });
+    const heatmap_summary = heatmap
+      ? 'The right side scored highest (83% likely AI-generated); the left side lowest (12%).'
+      : null;
+    const result = file.name.includes('ai')
+      ? aiResult({ heatmap, heatmap_summary })
+      : realResult({ heatmap, heatmap_summary });
     return HttpResponse.json(result);
   }),
 

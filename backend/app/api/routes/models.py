@@ -27,7 +27,9 @@ def model_info(
         threshold=t,
         uncertain_band=band,
         metrics=meta.headline_metrics(),
+        metrics_n=meta.metrics_sample_size(),
         training_data=meta.training_data,
+        scope=meta.scope,
         members=[MemberInfo(name=m.name, weight=m.weight) for m in meta.members]
         if meta.members
         else None,

@@ -1,15 +1,26 @@
-import type { DecisionRule, Evidence, Signal, Strength, Verdict } from '../../api/types';
+import type {
+  DecisionRule,
+  DetectionResult,
+  Evidence,
+  PixelVerdict,
+  Signal,
+  Strength,
+  Verdict,
+} from '../../api/types';
 
 export const VERDICT_LABEL: Record<Verdict, string> = {
   ai_generated: 'Likely AI-generated',
   real: 'Likely a real photo',
   uncertain: 'Uncertain',
+  out_of_scope: 'Can’t judge this picture',
 };
 
 export const VERDICT_EXPLANATION: Record<Verdict, string> = {
   ai_generated: 'The detector found more signs of an image generator than of a camera.',
   real: 'The detector found no strong sign of an image generator.',
   uncertain: 'The score falls in the band where the detector is often wrong, so it does not take a side.',
+  out_of_scope:
+    'The picture is outside what the pixel models were made for (camera photographs and generated imitations of them), so their score means little.',
 };
 
 export const RULE_EXPLANATION: Record<DecisionRule, string> = {
@@ -19,9 +30,55 @@ export const RULE_EXPLANATION: Record<DecisionRule, string> = {
   strong_real_provenance:
     'Strong provenance evidence of a real capture decided the verdict, whatever the pixel model said.',
   moderate_ai_provenance: 'Moderate provenance evidence of AI generation tipped the verdict.',
+  out_of_scope_too_small: 'The scope check found the picture too small to judge.',
+  out_of_scope_extreme_aspect_ratio: 'The scope check found a thin strip, not a picture.',
+  out_of_scope_flat: 'The scope check found a flat or nearly flat picture.',
+  out_of_scope_synthetic_graphic: 'The scope check found a drawing, chart, text or screenshot.',
+  out_of_scope_smooth_gradient: 'The scope check found a smooth gradient with no detail.',
+  out_of_scope_noise: 'The scope check found pure noise.',
 };
 
+const PIXELS_SAY: Record<PixelVerdict, string> = {
+  real: 'the pixels look like a camera photo',
+  uncertain: 'the pixel score is borderline',
+  ai_generated: 'the pixels look AI-generated',
+};
+
+/**
+ * The sentence under the verdict. When the file's metadata (moderate or strong evidence)
+ * disagrees with the pixels, it says so first, whichever way the verdict went.
+ */
+export function verdictExplanation(result: DetectionResult): string {
+  const { decision, evidence } = result;
+  if (result.verdict === 'out_of_scope') {
+    const reason = decision.out_of_scope_reason ?? 'it is outside what the pixel models were made for';
+    return `Can’t judge this picture: ${reason}. The pixel models were made for camera photographs and generated imitations of them.`;
+  }
+  if (!decision.conflicting_evidence) return VERDICT_EXPLANATION[result.verdict];
+  const counted = evidence.filter((e) => e.strength !== 'weak');
+  const pixels = PIXELS_SAY[decision.pixel_verdict];
+  if (decision.pixel_verdict !== 'ai_generated' && counted.some((e) => e.signal === 'ai_generated')) {
+    return `Conflicting evidence: ${pixels}, but the file's metadata names an image generator.`;
+  }
+  return `Conflicting evidence: ${pixels}, but the file's metadata points to a camera.`;
+}
+
+/** A short mark for the batch table: how the verdict was reached when not from pixels alone. */
+export function verdictNote(result: DetectionResult): string | null {
+  if (result.verdict === 'out_of_scope') return result.decision.out_of_scope_reason ?? null;
+  if (result.decision.rule.endsWith('_provenance')) {
+    return result.decision.conflicting_evidence
+      ? 'decided by the file’s metadata, against the pixels'
+      : 'decided by the file’s metadata';
+  }
+  if (result.decision.conflicting_evidence) return 'the file’s metadata disagrees';
+  return null;
+}
+
 export function ruleExplanation(rule: string): string {
+  if (rule.startsWith('out_of_scope_') && !(rule in RULE_EXPLANATION)) {
+    return 'The scope check found a picture the pixel models cannot judge.';
+  }
   return RULE_EXPLANATION[rule as DecisionRule] ?? `Decided by the rule "${rule}".`;
 }
 

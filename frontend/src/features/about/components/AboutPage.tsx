@@ -1,6 +1,7 @@
 import type { ModelInfo } from '../../../api/types';
 import type { ModelsState } from '../../detect/api/useModels';
 import { formatMetric, metricLabel, percent } from '../../../lib/format';
+import { ModelScopePanel, scopeSummary } from '../../models/ModelScopePanel';
 
 function inputDescription(model: ModelInfo): string {
   const input = model.input;
@@ -13,7 +14,6 @@ function inputDescription(model: ModelInfo): string {
 }
 
 function ModelFacts({ model }: { model: ModelInfo }) {
-  const generators = model.training_data?.generators ?? [];
   const metrics = Object.entries(model.metrics ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number');
   return (
     <article className="card" aria-labelledby={`about-${model.name}`}>
@@ -28,16 +28,9 @@ function ModelFacts({ model }: { model: ModelInfo }) {
       {model.members && model.members.length > 0 && (
         <p>Ensemble of: {model.members.map((m) => `${m.name} (weight ${m.weight})`).join(', ')}.</p>
       )}
-      <h4>Trained on images from</h4>
-      {generators.length > 0 ? (
-        <ul className="inline-list">
-          {generators.map((g) => (
-            <li key={g}>{g}</li>
-          ))}
-        </ul>
-      ) : (
-        <p>The model&apos;s metadata does not list the generators it was trained on.</p>
-      )}
+      <h4>What it has and has not seen</h4>
+      <p>{scopeSummary(model)}</p>
+      <ModelScopePanel model={model} />
       <h4>Measured performance</h4>
       {metrics.length > 0 ? (
         <dl className="metrics">
@@ -51,7 +44,11 @@ function ModelFacts({ model }: { model: ModelInfo }) {
       ) : (
         <p>No measured metrics were published with this model.</p>
       )}
-      <p className="hint">Measured on a held-out test set from the same sources as the training data.</p>
+      <p className="hint">
+        {model.metrics_n
+          ? `Measured on ${model.metrics_n} test images from the same sources as the training data${model.metrics_n < 100 ? ': a small sample, so each figure can be off by several points' : ''}.`
+          : 'The number of test images behind these figures is not recorded.'}
+      </p>
     </article>
   );
 }

@@ -4,7 +4,7 @@ import type { ApiError } from '../../../api/errors';
 import type { DetectionResult } from '../../../api/types';
 import { percent } from '../../../lib/format';
 import { useObjectUrl } from '../../../lib/useObjectUrl';
-import { VERDICT_LABEL } from '../verdict';
+import { VERDICT_LABEL, verdictNote } from '../verdict';
 
 export interface BatchRow {
   file: File;
@@ -24,6 +24,27 @@ function Thumbnail({ file }: { file: File }) {
   // A file the browser cannot draw (not an image, TIFF in most browsers) gets a blank tile.
   if (!src || broken) return <span className="thumb" />;
   return <img className="thumb" src={src} alt="" onError={() => setBroken(true)} />;
+}
+
+/**
+ * A file name on one line, cut with an ellipsis when the column is narrow (phones): never
+ * broken mid-word. The full name is in the title, and a tap shows it (on a row with a
+ * result the tap opens the full report, which names the file).
+ */
+function FileName({ name }: { name: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <button
+      type="button"
+      className="link-button batch__toggle"
+      aria-expanded={open}
+      aria-label={open ? name : `${name} (show the full name)`}
+      title={name}
+      onClick={() => setOpen((o) => !o)}
+    >
+      <span className={open ? 'batch__filename batch__filename--full' : 'batch__filename'}>{name}</span>
+    </button>
+  );
 }
 
 /** One row per file, in the order chosen; a failed file gets its own message, not a failed table. */
@@ -63,18 +84,20 @@ export function BatchTable({ rows, onShowDetails, headingRef }: Props) {
                       type="button"
                       className="link-button"
                       aria-label={`Details for ${row.file.name}`}
+                      title={row.file.name}
                       onClick={() => onShowDetails(i)}
                     >
-                      {row.file.name}
+                      <span className="batch__filename">{row.file.name}</span>
                     </button>
                   ) : (
-                    row.file.name
+                    <FileName name={row.file.name} />
                   )}
                 </th>
                 {row.result ? (
                   <>
                     <td>
                       <span className={`tag tag--${row.result.verdict}`}>{VERDICT_LABEL[row.result.verdict]}</span>
+                      {verdictNote(row.result) && <span className="batch__note">{verdictNote(row.result)}</span>}
                     </td>
                     <td>{percent(row.result.ai_probability)}</td>
                   </>

@@ -31,9 +31,16 @@ describe('detect page', () => {
     const metrics = screen.getByLabelText('Measured performance of cnn-crops');
     expect(within(metrics).getByText('Accuracy').nextSibling).toHaveTextContent('93.1%');
     expect(within(metrics).getByText('ROC AUC').nextSibling).toHaveTextContent('97.5%');
+    // Next to the figures: their sample size and what the model has (not) seen.
+    expect(screen.getByText('Measured on 10 test images.')).toBeInTheDocument();
+    expect(screen.getByLabelText('What cnn-crops has seen')).toHaveTextContent(
+      'Tested on 10 images: camera photos and fakes from the generators it was trained on (esrgan-slim and esrgan-thick)',
+    );
+    expect(screen.getByLabelText('What cnn-crops has seen')).toHaveTextContent('other generators may be missed');
 
     await user.selectOptions(select, 'svm-legacy');
     expect(screen.getByText('No measured metrics were published with this model.')).toBeInTheDocument();
+    expect(screen.getByLabelText('What svm-legacy has seen')).toHaveTextContent('The training data is not described');
     await user.upload(picker(), imageFile());
     await screen.findByRole('heading', { name: /Likely a real photo/ });
     expect(seen[0]!.url.searchParams.get('model')).toBe('svm-legacy');
@@ -101,6 +108,66 @@ describe('detect page', () => {
     expect(screen.queryByRole('region', { name: 'Per-model results' })).not.toBeInTheDocument();
   });
 
+  it('says when the metadata and the pixels disagree, in the headline', async () => {
+    // EXIF Software: Midjourney v6 (moderate) on pixels that look like a camera photo.
+    const midjourney = {
+      kind: 'exif',
+      signal: 'ai_generated' as const,
+      strength: 'moderate' as const,
+      detail: "EXIF Software names an image generator: 'Midjourney v6'",
+    };
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          realResult({
+            evidence: [midjourney],
+            decision: { ...realResult().decision, conflicting_evidence: true },
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('mj.jpg'));
+    // The headline itself says the evidence conflicts, not only the text under it.
+    const heading = await screen.findByRole('heading', { name: /^Verdict: Likely a real photo\s*,\s*conflicting evidence$/ });
+    const box = heading.parentElement!;
+    expect(box).toHaveTextContent(
+      "Conflicting evidence: the pixels look like a camera photo, but the file's metadata names an image generator.",
+    );
+    expect(box).not.toHaveTextContent('found no strong sign of an image generator');
+  });
+
+  it('says it cannot judge a picture out of scope, and never calls it real', async () => {
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          realResult({
+            verdict: 'out_of_scope',
+            ai_probability: 0.08,
+            image: { width: 1, height: 1, format: 'PNG' },
+            decision: {
+              ...realResult().decision,
+              pixel_verdict: 'real',
+              rule: 'out_of_scope_too_small',
+              out_of_scope_reason: 'it is too small to judge: 1x1 pixels; at least 64x64 are needed',
+            },
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('dot.png', 'image/png'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Can’t judge this picture' });
+    expect(heading.parentElement).toHaveTextContent(
+      'Can’t judge this picture: it is too small to judge: 1x1 pixels; at least 64x64 are needed.',
+    );
+    expect(heading.parentElement).toHaveTextContent('The scope check found the picture too small to judge.');
+    expect(screen.queryByText(/Likely a real photo/)).not.toBeInTheDocument();
+    expect(heading.parentElement).toHaveTextContent('For the curious: the pixel model gave 8%');
+    expect(screen.queryByRole('meter', { name: 'AI probability' })).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Result for dot.png: Can’t judge this picture: it is too small');
+  });
+
   it('shows "Uncertain" in plain words', async () => {
     server.use(
       http.post('/api/v1/detect', () =>
@@ -127,6 +194,13 @@ describe('detect page', () => {
     toggle.focus();
     await user.keyboard(' ');
     expect(heatmap()).toBeInTheDocument();
+    // In words, with a colour scale, at an adjustable strength.
+    expect(screen.getByText('The right side scored highest (83% likely AI-generated); the left side lowest (12%).')).toBeInTheDocument();
+    expect(screen.getByText('Looks like a camera photo')).toBeInTheDocument();
+    expect(screen.getByText('Looks AI-generated')).toBeInTheDocument();
+    expect(heatmap()).toHaveStyle({ opacity: '0.75' });
+    fireEvent.change(screen.getByRole('slider', { name: 'Strength' }), { target: { value: '100' } });
+    expect(heatmap()).toHaveStyle({ opacity: '1' });
   });
 
   it('offers no heatmap toggle when the server sent none', async () => {
@@ -142,7 +216,9 @@ describe('detect page', () => {
     render(<App />);
     await screen.findByRole('combobox', { name: 'Model' });
     await user.upload(picker(), new File(['hello'], 'notes.txt', { type: 'text/plain' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('This file is not a picture the detector can read');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('That did not work for notes.txt');
+    expect(alert).toHaveTextContent('This file is not a picture the detector can read');
     expect(seen).toHaveLength(0);
   });
 
@@ -162,6 +238,7 @@ describe('detect page', () => {
     const user = await renderReady();
     await user.upload(picker(), imageFile('fake.jpg', 'image/jpeg', 'not an image, just text'));
     const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('That did not work for fake.jpg');
     expect(alert).toHaveTextContent('This file is not a picture the detector can read. Use JPEG, PNG, WebP, GIF, BMP or TIFF.');
     expect(alert).toHaveTextContent('HTTP 415');
     expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
@@ -301,12 +378,50 @@ describe('batch', () => {
     expect(rows).toHaveLength(3);
     expect(rows[0]).toHaveTextContent('beach.jpgLikely a real photo12%');
     expect(rows[1]).toHaveTextContent('renamed.jpgError: This file is not a picture the detector can read');
-    expect(rows[2]).toHaveTextContent('ai-city.pngLikely AI-generated91%');
+    // Decided by the PNG's generator parameters, not the pixels: the row says so.
+    expect(rows[2]).toHaveTextContent('ai-city.pngLikely AI-generateddecided by the file’s metadata91%');
+    expect(rows[0]).not.toHaveTextContent('metadata');
     expect(screen.getByText('2 analysed, 1 could not be analysed. Select a file name for its full report.')).toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent(/2 of 3 pictures analysed/);
 
+    // Names sit on one line (cut with an ellipsis by CSS); a tap on a failed file shows it whole.
+    expect(within(rows[0]!).getByText('beach.jpg')).toHaveClass('batch__filename');
+    const name = within(rows[1]!).getByRole('button', { name: 'renamed.jpg (show the full name)' });
+    expect(name).toHaveAttribute('title', 'renamed.jpg');
+    await user.click(name);
+    expect(name).toHaveAttribute('aria-expanded', 'true');
+    expect(within(name).getByText('renamed.jpg')).toHaveClass('batch__filename--full');
+
     await user.click(within(rows[2]!).getByRole('button', { name: 'Details for ai-city.png' }));
     expect(await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' })).toHaveFocus();
+  });
+
+  it('marks a picture out of scope in the table with the reason, never as real', async () => {
+    const dot = realResult({
+      verdict: 'out_of_scope',
+      decision: {
+        ...realResult().decision,
+        rule: 'out_of_scope_too_small',
+        out_of_scope_reason: 'it is too small to judge: 1x1 pixels; at least 64x64 are needed',
+      },
+    });
+    server.use(
+      http.post('/api/v1/detect/batch', () =>
+        HttpResponse.json({
+          results: [
+            { filename: 'dot.png', ok: true, result: dot },
+            { filename: 'beach.jpg', ok: true, result: realResult() },
+          ],
+        }),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), [imageFile('dot.png', 'image/png'), imageFile('beach.jpg')]);
+    const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows[0]).toHaveTextContent('Can’t judge this pictureit is too small to judge: 1x1 pixels');
+    expect(rows[0]).not.toHaveTextContent('real photo');
+    expect(rows[1]).toHaveTextContent('Likely a real photo');
   });
 
   it('does not upload files that fail the client checks, but still lists them', async () => {

@@ -5,7 +5,7 @@ import { formatMs, percent } from '../../../lib/format';
 import { detectBatch, detectImage } from '../api/detect';
 import type { ModelsState } from '../api/useModels';
 import { DEFAULT_LIMITS, checkBatchSize, checkFile } from '../validate';
-import { VERDICT_LABEL } from '../verdict';
+import { VERDICT_LABEL, verdictExplanation } from '../verdict';
 import { BatchTable } from './BatchTable';
 import type { BatchRow } from './BatchTable';
 import { ErrorMessage } from './ErrorMessage';
@@ -18,7 +18,7 @@ type Job =
   | { kind: 'running'; files: File[] }
   | { kind: 'single'; file: File; result: DetectionResult; roundTripMs: number }
   | { kind: 'batch'; rows: BatchRow[]; detail: number | null }
-  | { kind: 'error'; files: File[]; error: ApiError };
+  | { kind: 'error'; files: File[]; names: string[]; error: ApiError };
 
 const RETRYABLE = new Set(['network_error', 'client_timeout', 'not_ready', 'overloaded', 'timeout', 'rate_limited']);
 
@@ -51,14 +51,14 @@ export function DetectPage({ models }: Props) {
 
       const tooMany = checkBatchSize(files.length, limits);
       if (tooMany) {
-        setJob({ kind: 'error', files: [], error: tooMany });
+        setJob({ kind: 'error', files: [], names: files.map((f) => f.name), error: tooMany });
         setAnnouncement(tooMany.message);
         return;
       }
       const checks = files.map((f) => checkFile(f, limits));
       if (files.length === 1 && checks[0]) {
-        setJob({ kind: 'error', files: [], error: checks[0] });
-        setAnnouncement(checks[0].message);
+        setJob({ kind: 'error', files: [], names: [files[0]!.name], error: checks[0] });
+        setAnnouncement(`${files[0]!.name}: ${checks[0].message}`);
         return;
       }
 
@@ -71,7 +71,9 @@ export function DetectPage({ models }: Props) {
           const result = await detectImage(file, { ...opts, heatmap: true });
           setJob({ kind: 'single', file, result, roundTripMs: performance.now() - started });
           setAnnouncement(
-            `Result for ${file.name}: ${VERDICT_LABEL[result.verdict]}, ${percent(result.ai_probability)} probability of being AI-generated.`,
+            result.verdict === 'out_of_scope'
+              ? `Result for ${file.name}: ${verdictExplanation(result)}`
+              : `Result for ${file.name}: ${VERDICT_LABEL[result.verdict]}, ${percent(result.ai_probability)} probability of being AI-generated.`,
           );
         } else {
           const toSend = files.filter((_, i) => !checks[i]);
@@ -98,8 +100,8 @@ export function DetectPage({ models }: Props) {
         const error = asApiError(err);
         // Aborts are deliberate (Cancel, a newer upload, leaving the page): nothing to report.
         if (error.code === 'aborted') return;
-        setJob({ kind: 'error', files, error });
-        setAnnouncement(error.message);
+        setJob({ kind: 'error', files, names: files.map((f) => f.name), error });
+        setAnnouncement(files.length === 1 ? `${files[0]!.name}: ${error.message}` : error.message);
       } finally {
         if (controllerRef.current === controller) controllerRef.current = null;
       }
@@ -171,6 +173,7 @@ export function DetectPage({ models }: Props) {
       {job.kind === 'error' && (
         <ErrorMessage
           error={job.error}
+          fileNames={job.names}
           onRetry={job.files.length > 0 && RETRYABLE.has(job.error.code) ? () => void analyze(job.files) : undefined}
         />
       )}

@@ -1,5 +1,6 @@
 import type { ModelInfo } from '../../../api/types';
 import { formatMetric, metricLabel } from '../../../lib/format';
+import { scopeSummary } from '../../models/ModelScopePanel';
 
 interface Props {
   models: ModelInfo[];
@@ -52,6 +53,12 @@ export function ModelSelector({ models, value, onChange, disabled }: Props) {
           ) : (
             <p className="hint">No measured metrics were published with this model.</p>
           )}
+          {headlineMetrics(selected).length > 0 && selected.metrics_n ? (
+            <p className="hint">Measured on {selected.metrics_n} test images.</p>
+          ) : null}
+          <p className="model-scope" aria-label={`What ${selected.name} has seen`}>
+            {scopeSummary(selected)}
+          </p>
         </div>
       )}
     </div>

@@ -3,7 +3,7 @@ import { formatBytes } from '../../../api/errors';
 import type { DetectionResult } from '../../../api/types';
 import { formatMs, percent } from '../../../lib/format';
 import { useObjectUrl } from '../../../lib/useObjectUrl';
-import { VERDICT_EXPLANATION, VERDICT_LABEL, ruleExplanation } from '../verdict';
+import { VERDICT_LABEL, ruleExplanation, verdictExplanation } from '../verdict';
 import { EvidenceList } from './EvidenceList';
 import { ImagePreview } from './ImagePreview';
 import { ModelScores } from './ModelScores';
@@ -20,26 +20,46 @@ interface Props {
 export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultView({ file, result, roundTripMs }, ref) {
   const src = useObjectUrl(file);
   const { decision } = result;
+  // Out of scope: no gauge, threshold or heatmap that would read as a judgement.
+  const outOfScope = result.verdict === 'out_of_scope';
   return (
     <section className="result" aria-labelledby="result-heading">
       <div className="result__media">
-        <ImagePreview src={src} alt={`Your picture: ${file.name}`} heatmap={result.heatmap} />
+        <ImagePreview
+          src={src}
+          alt={`Your picture: ${file.name}`}
+          heatmap={outOfScope ? null : result.heatmap}
+          heatmapSummary={outOfScope ? null : result.heatmap_summary}
+        />
       </div>
       <div className="result__body">
         <div className={`verdict verdict--${result.verdict}`}>
           <p className="verdict__kicker">Verdict for {file.name}</p>
           <h2 id="result-heading" ref={ref} tabIndex={-1} className="verdict__label">
             <span className="visually-hidden">Verdict:</span> {VERDICT_LABEL[result.verdict]}
+            {decision.conflicting_evidence && (
+              <span className="verdict__flag">
+                <span className="visually-hidden">, </span>conflicting evidence
+              </span>
+            )}
           </h2>
-          <p>{VERDICT_EXPLANATION[result.verdict]}</p>
-          <ProbabilityGauge
-            probability={result.ai_probability}
-            threshold={decision.threshold}
-            band={decision.uncertain_band}
-          />
+          <p className={decision.conflicting_evidence ? 'verdict__conflict' : undefined}>{verdictExplanation(result)}</p>
+          {outOfScope ? (
+            <p className="hint">
+              For the curious: the pixel model gave {percent(result.ai_probability)}, a number that means little for
+              this picture.
+            </p>
+          ) : (
+            <ProbabilityGauge
+              probability={result.ai_probability}
+              threshold={decision.threshold}
+              band={decision.uncertain_band}
+            />
+          )}
           <p className="hint">
             {ruleExplanation(decision.rule)}
             {decision.pixel_verdict !== result.verdict &&
+              result.verdict !== 'out_of_scope' &&
               ` The pixel model alone said: ${VERDICT_LABEL[decision.pixel_verdict]}.`}
           </p>
         </div>
@@ -80,7 +100,9 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
           </dl>
         </section>
         <p className="hint">
-          A score of {percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement;
+          {outOfScope
+            ? 'No verdict is better than a wrong one for a picture like this; '
+            : `A score of ${percent(result.ai_probability)} is an estimate, not proof. Use it to inform your judgement; `}
           see <a href="#/about">what the detector can and cannot do</a>.
         </p>
       </div>

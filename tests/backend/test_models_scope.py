@@ -1,0 +1,63 @@
+"""What each model has and has not seen: the metadata's ``scope``, served by /api/v1/models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from aidetect.registry import ModelMetadata, Registry
+from aidetect.settings import Settings
+from backend.app.main import create_app
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    app = create_app(Settings(models_dir=REPO / "models", frontend_dist="/nonexistent"))
+    with TestClient(app) as c:
+        yield c.get("/api/v1/models").json()
+
+
+def test_the_shipped_model_says_what_it_has_seen(shipped):
+    (svm,) = [m for m in shipped["models"] if m["name"] == "svm-residual"]
+    scope = svm["scope"]
+    assert {f["family"] for f in scope["trained_on"]} == {
+        "esrgan-slim",
+        "esrgan-medium",
+        "esrgan-thick",
+    }
+    assert {f["kind"] for f in scope["trained_on"] + scope["held_out"]} == {"super-resolution"}
+    # The training images per family add up to the training split's fakes in the metadata.
+    meta = json.loads((REPO / "models/svm-residual/metadata.json").read_text())
+    fakes = meta["training_data"]["splits"]["train"]["per_class"]["ai_generated"]
+    assert sum(f["images"] for f in scope["trained_on"]) == fakes == 694
+    for held in scope["held_out"]:
+        assert held["n"] > 0 and held["test_set"] and 0 <= held["roc_auc"] <= 1
+    assert "text-to-image" in scope["note"]
+    assert svm["metrics_n"] == 222  # the figures' sample size
+
+
+def test_scope_does_not_touch_the_model_hash():
+    Registry(REPO / "models").verify("svm-residual")  # the SHA-256 covers the model file only
+
+
+def test_a_model_without_scope_still_loads(tiny_models):
+    meta = Registry(tiny_models).metadata("tiny-svm")
+    assert meta.scope is None
+
+
+def test_scope_is_checked():
+    base = json.loads((REPO / "models/svm-residual/metadata.json").read_text())
+    base["scope"] = {"trained_on": [{"family": "x", "kind": "gan", "images": -1}]}
+    with pytest.raises(ValidationError):
+        ModelMetadata.model_validate(base)
+
+
+def test_an_undefined_held_out_figure_is_null():
+    from aidetect.registry import HeldOutFamily
+
+    held = HeldOutFamily(family="f", kind="gan", test_set="t", n=3, roc_auc=float("nan"))
+    assert held.roc_auc is None
