@@ -28,6 +28,7 @@ TINY = {
     "svm": ["--svm-mode", "fast"],
     "cnn": ["--image-size", "16"],
     "resnet50": ["--image-size", "32", "--weights", "none", "--unfreeze", "2"],
+    "patchnet": ["--image-size", "16", "--max-crops", "4", "--patches-per-image", "2"],
 }
 
 
@@ -62,7 +63,7 @@ def writes(monkeypatch) -> dict[str, int]:
 
 
 def test_the_table_lists_every_architecture_with_distinct_flags() -> None:
-    assert set(architectures.TABLE) == {"svm", "cnn", "resnet50"}
+    assert set(architectures.TABLE) == {"svm", "cnn", "resnet50", "patchnet"}
     seen: set[str] = set()
     from training.options import flags
 
