@@ -486,9 +486,15 @@ def cmd_report(a: argparse.Namespace) -> dict[str, Any]:
         "goals": True,
         "commands": True,
     }
+    old = Path(a.doc).read_text() if Path(a.doc).is_file() else None
     doc = "".join(sections[k].format_map(values) for k in sections if wanted.get(k))
     Path(a.doc).parent.mkdir(parents=True, exist_ok=True)
     Path(a.doc).write_text(doc.rstrip() + "\n")
+    # the held-out section (python -m training.heldout --docs) has its own generator: keep it
+    from training.heldout import MARK_END, MARK_START, write_docs
+
+    if old and MARK_START in old and MARK_END in old:
+        write_docs(Path(a.doc), old[old.index(MARK_START) : old.index(MARK_END) + len(MARK_END)])
     print(f"wrote {a.doc}")
     for name in cal:
         snippet = model_card_snippet(res, name, sections)
