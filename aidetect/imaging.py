@@ -281,3 +281,13 @@ def read_file_limited(path: str | Path, max_bytes: int) -> bytes:
 
 def decode_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> DecodedImage:
     return decode_image(read_file_limited(path, limits.max_bytes), limits)
+
+
+def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """RGB uint8 pixels through a Pillow JPEG encode and decode at ``quality`` (default
+    4:2:0 chroma subsampling): what re-saving a picture does to it."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buf, "JPEG", quality=int(quality))
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("RGB")).copy()

@@ -16,7 +16,6 @@ training into validation or test.
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import multiprocessing
 import os
@@ -32,7 +31,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 from aidetect.datasets import Sample, unit_hash
 from aidetect.errors import AIDetectError
-from aidetect.imaging import decode_file
+from aidetect.imaging import decode_file, jpeg_roundtrip
 from aidetect.preprocess import Box, InputSpec, preprocess
 
 AUGMENTATIONS = (
@@ -224,7 +223,7 @@ def augment_pixels(
         img = Image.fromarray(np.ascontiguousarray(pixels))
         pixels = np.asarray(img.resize(size, method[int(rng.integers(3))]))
     if "jpeg" in augment and rng.random() < P_JPEG:
-        pixels = _jpeg(pixels, int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
+        pixels = jpeg_roundtrip(pixels, int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1)))
     if "blur" in augment and rng.random() < P_BLUR:
         radius = float(rng.uniform(*BLUR_SIGMA))
         img = Image.fromarray(np.ascontiguousarray(pixels))
@@ -235,15 +234,8 @@ def augment_pixels(
         pixels = np.clip(noisy, 0, 255).round().astype(np.uint8)
     if "jpeg-strong" in augment and rng.random() < P_JPEG_STRONG:
         quality = int(rng.integers(JPEG_QUALITY_STRONG[0], JPEG_QUALITY_STRONG[1] + 1))
-        pixels = _jpeg(pixels, quality)
+        pixels = jpeg_roundtrip(pixels, quality)
     return np.ascontiguousarray(pixels)
-
-
-def _jpeg(pixels: np.ndarray, quality: int) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, "JPEG", quality=quality)
-    buf.seek(0)
-    return np.asarray(Image.open(buf).convert("RGB"))
 
 
 def training_box(

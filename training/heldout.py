@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from aidetect.datasets import Sample, list_samples
+from training.experiments.shared import num
 
 #: families made by the corpus builder rather than by a text-to-image model
 SYNTHETIC_FAMILIES = ("taef2", "esrgan-slim", "esrgan-medium", "esrgan-thick", "esrgan-default")
@@ -211,8 +212,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             return "-"
         mark = "" if row["held_out"] else " (trained)"
         return (
-            f"{row['n']}, {_f(row.get('roc_auc'))}, {_f(row.get('average_precision'))}, "
-            f"{_f(row.get('detection_rate'), 2)}{mark}"
+            f"{row['n']}, {num(row.get('roc_auc'), 3)}, {num(row.get('average_precision'), 3)}, "
+            f"{num(row.get('detection_rate'), 2)}{mark}"
         )
 
     for f in fams:
@@ -222,8 +223,8 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     lines.append(
         "| **mean, held-out text-to-image** | | "
         + " | ".join(
-            f"**{_f(results[n]['heldout_genuine_mean_roc_auc'])}** "
-            f"(photo-like {_f(results[n]['heldout_genuine_mean_roc_auc_photo'])})"
+            f"**{num(results[n]['heldout_genuine_mean_roc_auc'], 3)}** "
+            f"(photo-like {num(results[n]['heldout_genuine_mean_roc_auc_photo'], 3)})"
             for n in names
         )
         + " |"
@@ -231,7 +232,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     lines.append(
         "| FPR on real test crops at the threshold | | "
         + " | ".join(
-            f"{_f(results[n]['false_positive_rate'])} of {results[n]['real_test_photos']}"
+            f"{num(results[n]['false_positive_rate'], 3)} of {results[n]['real_test_photos']}"
             for n in names
         )
         + " |"
@@ -304,7 +305,7 @@ def docs_section(
         sets = sorted({k for v in fams.values() for k in v})
         lines += ["| family | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
         for fam, v in fams.items():
-            lines.append(f"| {fam} | " + " | ".join(_f(v.get(k)) for k in sets) + " |")
+            lines.append(f"| {fam} | " + " | ".join(num(v.get(k), 3) for k in sets) + " |")
         lines.append("")
     lines += [
         "### Held-out families",
@@ -366,13 +367,13 @@ def docs_section(
             }
             worst = max(fprs.items(), key=lambda kv: kv[1] or 0)
         lines.append(
-            f"- `{name}`: held-out mean ROC-AUC {_f(auc)} (goal {GOALS['heldout_mean_auc']}: "
+            f"- `{name}`: held-out mean ROC-AUC {num(auc, 3)} (goal {GOALS['heldout_mean_auc']}: "
             f"{_ok(auc, GOALS['heldout_mean_auc'], True)}); real test crops called AI "
-            f"{_f(fpr)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
-            f"drop after JPEG 75 {_f(drop)} (goal <= {GOALS['jpeg75_drop']}: "
+            f"{num(fpr, 3)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
+            f"drop after JPEG 75 {num(drop, 3)} (goal <= {GOALS['jpeg75_drop']}: "
             f"{_ok(drop, GOALS['jpeg75_drop'], False)})"
             + (
-                f"; worst FPR on transformed real test crops {_f(worst[1])} ({worst[0]})"
+                f"; worst FPR on transformed real test crops {num(worst[1], 3)} ({worst[0]})"
                 if worst
                 else ""
             )
@@ -408,10 +409,6 @@ def write_docs(path: Path, section: str) -> None:
         head, _, rest = text.partition("\n")
         text = f"{head}\n\n{section}\n{rest}"
     path.write_text(text)
-
-
-def _f(v: Any, nd: int = 3) -> str:
-    return "n/a" if v is None else f"{v:.{nd}f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -158,19 +158,16 @@ class TAEF2:
     """Encode and decode uint8 RGB images; ``reconstruct`` makes the aligned fake."""
 
     generator = GENERATOR
-    scale = 1
 
-    def __init__(self, encoder, decoder, source: str = "") -> None:
+    def __init__(self, encoder, decoder) -> None:
         self.encoder = encoder
         self.decoder = decoder
-        self.source = source
 
     @classmethod
-    def from_state_dicts(cls, encoder_state: dict, decoder_state: dict, source: str = "") -> TAEF2:
+    def from_state_dicts(cls, encoder_state: dict, decoder_state: dict) -> TAEF2:
         return cls(
             build(encoder_state, ENCODER_LAYOUT, 3, "taef2_encoder"),
             build(decoder_state, DECODER_LAYOUT, LATENT, "taef2_decoder"),
-            source,
         )
 
     @classmethod
@@ -180,7 +177,7 @@ class TAEF2:
         for f in NPZ_FILES:
             with np.load(path / f) as z:
                 states.append({k: z[k] for k in z.files})
-        return cls.from_state_dicts(*states, source=str(path))
+        return cls.from_state_dicts(*states)
 
     @staticmethod
     def weights_digest(folder: str | Path) -> dict[str, str]:

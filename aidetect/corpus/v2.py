@@ -24,7 +24,6 @@ never copied anywhere but the corpus.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 import multiprocessing as mp
@@ -39,6 +38,7 @@ from PIL import Image
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
+from aidetect.imaging import jpeg_roundtrip
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,6 @@ def estimate_jpeg_quality(path: str | Path) -> int | None:
         table[_ZIGZAG] = np.asarray(list(q[0])[:64], dtype=np.float64)
     errs = [np.abs(np.log(ijg_table(k)) - np.log(table)).mean() for k in range(1, 101)]
     return int(np.argmin(errs)) + 1
-
-
-def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buf, "JPEG", quality=int(quality))
-    buf.seek(0)
-    with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB")).copy()
 
 
 # ----------------------------------------------------------------------------- aligned fakes

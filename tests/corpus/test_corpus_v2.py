@@ -20,6 +20,7 @@ from PIL import Image
 from aidetect.corpus import v2
 from aidetect.corpus.taef2 import NPZ_FILES, TAEF2, psnr, random_state_dicts
 from aidetect.datasets import list_samples
+from aidetect.imaging import jpeg_roundtrip
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CROP = 64
@@ -165,7 +166,7 @@ def test_aligned_fakes_are_jpeg_matched_to_their_source(corpus, taef2_dir):
         raw = model.reconstruct(real)
         q = quality[fake.source_id]
         assert q is not None
-        matched = v2.jpeg_roundtrip(raw, q).astype(float)
+        matched = jpeg_roundtrip(raw, q).astype(float)
         assert np.abs(stored - matched).mean() < 1.0
         assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean()
 
