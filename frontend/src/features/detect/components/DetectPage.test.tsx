@@ -63,7 +63,8 @@ describe('detect page', () => {
     await user.upload(picker(), imageFile('ai-portrait.png', 'image/png'));
 
     const heading = await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' });
-    expect(heading).toHaveFocus();
+    // focus moves in an effect after the heading renders: wait for it, do not race it
+    await waitFor(() => expect(heading).toHaveFocus());
     expect(await screen.findByRole('img', { name: 'Your picture: ai-portrait.png' })).toHaveAttribute('src', expect.stringMatching(/^blob:/));
 
     const meter = screen.getByRole('meter', { name: 'AI probability' });
@@ -367,7 +368,7 @@ describe('batch', () => {
       imageFile('ai-city.png', 'image/png'),
     ]);
     const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
-    expect(screen.getByRole('heading', { name: 'Results for 3 pictures' })).toHaveFocus();
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Results for 3 pictures' })).toHaveFocus());
     expect(seen[0]!.url.pathname).toBe('/api/v1/detect/batch');
     expect(seen[0]!.fields).toEqual([
       ['files', 'beach.jpg'],
@@ -393,7 +394,8 @@ describe('batch', () => {
     expect(within(name).getByText('renamed.jpg')).toHaveClass('batch__filename--full');
 
     await user.click(within(rows[2]!).getByRole('button', { name: 'Details for ai-city.png' }));
-    expect(await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' })).toHaveFocus();
+    const detail = await screen.findByRole('heading', { name: 'Verdict: Likely AI-generated' });
+    await waitFor(() => expect(detail).toHaveFocus());
   });
 
   it('marks a picture out of scope in the table with the reason, never as real', async () => {
