@@ -1,7 +1,7 @@
 """Safe image decoding: bytes in, upright 8-bit RGB pixels out.
 
 Every entry point (API, CLI, evaluation, training) decodes through here, so an
-image means the same pixels everywhere. Limits are checked on the header before
+image means the same pixels everywhere. DecodeLimits are checked on the header before
 any pixel is decoded; Pillow's decompression-bomb guard stays on underneath.
 """
 
@@ -109,12 +109,12 @@ def looks_like_image(data: bytes) -> bool:
 
 
 @dataclass(frozen=True)
-class Limits:
+class DecodeLimits:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = DecodeLimits()
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class DecodedImage:
         return int(self.pixels.shape[1])
 
 
-def open_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
+def open_image(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Image.Image:
     """Open (parse the header of) an image, enforcing the byte and pixel limits.
 
     No pixel data is decoded here, so a 20000x20000 PNG of a few hundred KB is
@@ -243,7 +243,7 @@ def _convert(img: Image.Image) -> np.ndarray:
 
 
 def decode_image(
-    data: bytes, limits: Limits = DEFAULT_LIMITS, *, keep_original: bool = False
+    data: bytes, limits: DecodeLimits = DEFAULT_LIMITS, *, keep_original: bool = False
 ) -> DecodedImage:
     """Bytes to a ``DecodedImage``; raises a typed ``AIDetectError`` on any failure."""
     img = open_image(data, limits)
@@ -279,7 +279,7 @@ def read_file_limited(path: str | Path, max_bytes: int) -> bytes:
         raise UnreadableFileError(f"cannot read {p}: {exc.strerror or exc}") from exc
 
 
-def decode_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> DecodedImage:
+def decode_file(path: str | Path, limits: DecodeLimits = DEFAULT_LIMITS) -> DecodedImage:
     return decode_image(read_file_limited(path, limits.max_bytes), limits)
 
 

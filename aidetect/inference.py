@@ -24,7 +24,7 @@ from aidetect.errors import AIDetectError, NotReadyError
 from aidetect.imaging import (
     DEFAULT_LIMITS,
     DecodedImage,
-    Limits,
+    DecodeLimits,
     decode_image,
     read_file_limited,
 )
@@ -201,7 +201,7 @@ class Detector:
         self,
         registry: Registry,
         *,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: DecodeLimits = DEFAULT_LIMITS,
         default_model: str | None = None,
         threshold_override: float | None = None,
         provenance: bool = True,
@@ -234,7 +234,7 @@ class Detector:
         """
         return cls(
             registry if registry is not None else Registry(settings.models_dir),
-            limits=Limits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
+            limits=DecodeLimits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
             default_model=default_model or settings.default_model,
             threshold_override=settings.threshold,
             provenance=settings.provenance if provenance is None else provenance,

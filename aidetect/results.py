@@ -171,7 +171,7 @@ class ModelInfo(BaseModel):
     members: list[MemberInfo] | None = None
 
 
-class Limits(BaseModel):  # what the server enforces (``aidetect.imaging.Limits`` + batch size)
+class Limits(BaseModel):  # what the server enforces (imaging.DecodeLimits + batch size)
     max_bytes: int
     max_pixels: int
     max_batch_files: int

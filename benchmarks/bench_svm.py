@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="use/keep the images in this folder")
     args = parser.parse_args(argv)
 
-    from training import svm
-    from training.config import RunConfig
-    from training.run import finish_run, load_splits, resolve
+    from aidetect_training import svm
+    from aidetect_training.config import RunConfig
+    from aidetect_training.run import finish_run, load_splits, resolve
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-svm-"))
     data = args.keep or tmp / "data"

@@ -73,7 +73,7 @@ def epoch_timer():
 
 
 def loader_rate(samples, spec, batch_size: int, workers: int, augment) -> float:
-    from training.data import ImageDataset, iterate
+    from aidetect_training.data import ImageDataset, iterate
 
     ds = ImageDataset(samples, spec, batch_size, augment=augment, shuffle=True, workers=workers)
     t0 = time.perf_counter()
@@ -83,9 +83,9 @@ def loader_rate(samples, spec, batch_size: int, workers: int, augment) -> float:
 
 def bench(arch: str, size: int, data: Path, args) -> dict:
 
-    from training import cnn, keras_fit, resnet50
-    from training.config import RunConfig
-    from training.run import load_splits, resolve
+    from aidetect_training import cnn, keras_fit, resnet50
+    from aidetect_training.config import RunConfig
+    from aidetect_training.run import load_splits, resolve
 
     options = resnet50.ResNetOptions(weights="none") if arch == "resnet50" else None
     cfg = resolve(RunConfig(
@@ -152,7 +152,7 @@ def record(results: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.data import parse_augment
+    from aidetect_training.data import parse_augment
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4096, help="images per size")

@@ -30,11 +30,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from aidetect.imaging import IMAGE_SUFFIXES, Limits, decode_file
+from aidetect.imaging import IMAGE_SUFFIXES, DecodeLimits, decode_file
 from aidetect.scope import judge, measure
 from tests.support.images import out_of_scope_examples
 
-LIMITS = Limits(max_bytes=200 * 1024 * 1024, max_pixels=200_000_000)
+LIMITS = DecodeLimits(max_bytes=200 * 1024 * 1024, max_pixels=200_000_000)
 
 
 def files_under(folders: list[Path]) -> list[Path]:

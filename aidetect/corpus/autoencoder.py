@@ -17,7 +17,11 @@ GENERATOR = "ae8-selftrained"
 WIDTHS = (32, 64, 96)
 LATENT_CHANNELS = 4
 DEFAULT_WEIGHTS = (
-    Path(__file__).resolve().parents[2] / "training" / "generators" / "ae8" / "ae8.weights.h5"
+    Path(__file__).resolve().parents[2]
+    / "aidetect_training"
+    / "generators"
+    / "ae8"
+    / "ae8.weights.h5"
 )
 
 
@@ -55,7 +59,7 @@ class Autoencoder:
         path = Path(weights or DEFAULT_WEIGHTS)
         if not path.exists():
             raise FileNotFoundError(
-                f"{path} not found: train it with training/generators/train_autoencoder.py"
+                f"{path} not found: train it with aidetect_training/generators/train_autoencoder.py"
             )
         model = build_autoencoder()
         model.load_weights(path)

@@ -403,7 +403,7 @@ def build_corpus(
                 {
                     "generator": gen,
                     "family": family_of(gen),
-                    "package": "self-trained: training/generators/train_autoencoder.py",
+                    "package": "self-trained: aidetect_training/generators/train_autoencoder.py",
                     "licence": "MIT (this project)",
                 }
             )

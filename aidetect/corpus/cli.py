@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--ae-weights",
         default=None,
         help="weights of the self-trained ae8 family "
-        "(default training/generators/ae8/ae8.weights.h5)",
+        "(default aidetect_training/generators/ae8/ae8.weights.h5)",
     )
     v2 = b.add_argument_group(
         "corpus-v2",

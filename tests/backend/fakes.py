@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 from aidetect.errors import AIDetectError, UnknownModelError
-from aidetect.imaging import Limits, decode_image
+from aidetect.imaging import DecodeLimits, decode_image
 from aidetect.inference import Detector
 from aidetect.registry import ModelMetadata, validate_name
 from aidetect.results import DetectionResult, ImageInfo, ModelRef, ModelScore
@@ -63,11 +63,11 @@ class FakeDetector:
     decision_params = Detector.decision_params
     decision = Detector.decision
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: DecodeLimits | None = None):
         self.registry = FakeRegistry()
         self.default_model = "fake-cnn"
         self.threshold_override = None
-        self.limits = limits or Limits()
+        self.limits = limits or DecodeLimits()
         self.calls: list[tuple[str, int]] = []
         self.block = threading.Event()
         self.block.set()

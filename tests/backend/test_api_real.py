@@ -12,7 +12,7 @@ from aidetect.imaging import decode_image
 from aidetect.preprocess import aggregate, preprocess
 from aidetect.registry import Registry
 from aidetect.settings import Settings
-from backend.app.main import create_app
+from aidetect_server.app.main import create_app
 from tests.support import images
 from tests.support.tiny_models import toy_images
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aidetect.settings import Settings
-from backend.app.api.deps import get_detector
-from backend.app.main import create_app
+from aidetect_server.app.api.deps import get_detector
+from aidetect_server.app.main import create_app
 from tests.backend.fakes import FakeDetector
 from tests.support import images
 
@@ -23,8 +23,8 @@ def make_client(fake, **settings):
     app = create_app(
         Settings(models_dir="/nonexistent", frontend_dist="/nonexistent", **settings), load=False
     )
-    app.state.ready = True
-    app.state.loaded_models = ["fake-cnn", "fake-resnet"]
+    app.state.aidetect.ready = True
+    app.state.aidetect.loaded_models = ["fake-cnn", "fake-resnet"]
     app.dependency_overrides[get_detector] = lambda: fake
     return TestClient(app)
 
@@ -257,7 +257,7 @@ def test_overload_and_timeout(fake):
         fake.block.set()
     with make_client(fake, max_concurrency=1, request_timeout_s=5) as c:
         fake.block.clear()
-        c.app.state.runner.max_waiting = 0  # nobody may queue behind a running request
+        c.app.state.aidetect.runner.max_waiting = 0  # nobody may queue behind a running request
         results = []
         t = threading.Thread(
             target=lambda: results.append(
@@ -291,7 +291,7 @@ def test_a_long_model_name_is_not_echoed_whole(client):
 def test_api_paths_are_not_swallowed_by_the_page(fake, tmp_path):
     (tmp_path / "index.html").write_text("<!doctype html><title>page</title>")
     app = create_app(Settings(models_dir="/nonexistent", frontend_dist=tmp_path), load=False)
-    app.state.ready = True
+    app.state.aidetect.ready = True
     app.dependency_overrides[get_detector] = lambda: fake
     with TestClient(app) as c:
         assert "page" in c.get("/").text

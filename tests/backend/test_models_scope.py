@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from aidetect.registry import ModelMetadata, Registry
 from aidetect.settings import Settings
-from backend.app.main import create_app
+from aidetect_server.app.main import create_app
 from tests.conftest import REPO
 
 

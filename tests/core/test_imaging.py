@@ -13,7 +13,7 @@ from aidetect.errors import (
     UndecodableImageError,
     UnsupportedImageTypeError,
 )
-from aidetect.imaging import Limits, decode_image
+from aidetect.imaging import DecodeLimits, decode_image
 from tests.support import images
 
 
@@ -117,16 +117,16 @@ def test_pixel_limit_is_checked_before_decoding():
     data = images.huge_png()
     assert len(data) < 1_000_000
     with pytest.raises(TooManyPixelsError) as exc:
-        decode_image(data, Limits(max_pixels=50_000_000))
+        decode_image(data, DecodeLimits(max_pixels=50_000_000))
     assert "pixels" in exc.value.detail
     with pytest.raises(TooManyPixelsError) as exc:  # under Pillow's own bomb limit: ours
-        decode_image(images.huge_png(9000), Limits(max_pixels=50_000_000))
+        decode_image(images.huge_png(9000), DecodeLimits(max_pixels=50_000_000))
     assert "9000x9000" in exc.value.detail
 
 
 def test_byte_limit():
     with pytest.raises(TooManyBytesError):
-        decode_image(images.png(), Limits(max_bytes=100))
+        decode_image(images.png(), DecodeLimits(max_bytes=100))
 
 
 def test_error_codes_and_statuses_are_stable():

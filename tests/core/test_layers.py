@@ -1,5 +1,5 @@
-"""The layers point one way: no import cycle in ``aidetect/``, ``training/`` or ``backend/``,
-and the core imports neither ``backend`` nor ``training``.
+"""The layers point one way: no import cycle in ``aidetect/``, ``aidetect_training/`` or
+``aidetect_server/``, and the core imports neither of them.
 
 Imports are read from the source (``ast``), those inside functions included: a lazy
 import that closes a circle is still a circle (the run bouncing between two modules).
@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("aidetect", "backend", "training")
+PACKAGES = ("aidetect", "aidetect_server", "aidetect_training")
 
 
 def _modules() -> dict[str, Path]:
@@ -107,14 +107,15 @@ def test_the_core_does_not_import_backend_or_training() -> None:
         for m, targets in graph.items()
         if m.split(".")[0] == "aidetect"
         for t in targets
-        if t.split(".")[0] in ("backend", "training")
+        if t.split(".")[0] in ("aidetect_server", "aidetect_training")
     }
     assert upward == set()
 
 
 def test_the_core_does_not_name_them_in_strings_either() -> None:
-    """No ``__import__("training.cli")`` or ``"backend.app.main:create_app"`` in the core."""
-    pattern = re.compile(r"^(backend|training)([.:]\w+)+$")
+    """No ``__import__("aidetect_training.cli")`` or
+    ``"aidetect_server.app.main:create_app"`` in the core."""
+    pattern = re.compile(r"^(aidetect_server|aidetect_training|backend|training)([.:]\w+)+$")
     named = []
     for path in sorted((REPO / "aidetect").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -16,7 +16,7 @@ from aidetect.imaging import DEFAULT_LIMITS
 from aidetect.inference import Detector
 from aidetect.registry import Registry
 from aidetect.settings import Settings
-from backend.app.main import create_app
+from aidetect_server.app.main import create_app
 from tests.fuzz.corpus import corpus, hostile_cases
 from tests.fuzz.runner import run_app, run_core
 

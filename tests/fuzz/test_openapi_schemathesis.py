@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from aidetect.settings import Settings
-from backend.app.main import create_app, load_models
+from aidetect_server.app.main import create_app, load_models
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 EXAMPLES = 25
@@ -25,7 +25,7 @@ def api_schema(tiny_models):
     app_settings = Settings(models_dir=tiny_models, frontend_dist="/nonexistent")
     app = create_app(app_settings, load=False)
     load_models(app, app_settings)  # what the lifespan does, done once up front
-    assert app.state.ready, app.state.not_ready_reason
+    assert app.state.aidetect.ready, app.state.aidetect.not_ready_reason
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -23,7 +23,7 @@ from aidetect.errors import (
 )
 from aidetect.registry import Registry, validate_name
 from aidetect.settings import Settings
-from backend.app.main import create_app
+from aidetect_server.app.main import create_app
 
 
 class Payload:

@@ -43,7 +43,7 @@ def main() -> int:
     import uvicorn
 
     config = uvicorn.Config(
-        "backend.app.main:create_app",
+        "aidetect_server.app.main:create_app",
         factory=True,
         host="127.0.0.1",
         port=args.port,

@@ -11,7 +11,7 @@ from aidetect.datasets import Sample, list_samples
 from aidetect.features import residual_features
 from aidetect.imaging import decode_file
 from aidetect.preprocess import InputSpec, preprocess
-from training.data import (
+from aidetect_training.data import (
     AUGMENTATIONS,
     ImageDataset,
     augment_pixels,

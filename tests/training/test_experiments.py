@@ -1,4 +1,4 @@
-"""training/experiments.py: the robustness variants and the LOFO manifests (no training)."""
+"""aidetect_training/experiments/: the robustness variants and the LOFO manifests (no training)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from aidetect.datasets import family_of, list_samples, write_manifest
-from training.experiments.lofo import lofo_split
-from training.experiments.robustness import VARIANTS, transform, write_variant
-from training.experiments.shared import FAMILIES
+from aidetect_training.experiments.lofo import lofo_split
+from aidetect_training.experiments.robustness import VARIANTS, transform, write_variant
+from aidetect_training.experiments.shared import FAMILIES
 
 
 def _tiny_corpus(root: Path, size: int = 64) -> Path:
@@ -143,7 +143,7 @@ def test_report_from_results(corpus: Path, tmp_path: Path) -> None:
     """``report`` turns result JSON into the document and one card snippet per model."""
     import json
 
-    from training.experiments.cli import main
+    from aidetect_training.experiments.cli import main
 
     out = tmp_path / "eval"
     m = _metrics(0.98, 0.9, 0.0)
@@ -151,12 +151,12 @@ def test_report_from_results(corpus: Path, tmp_path: Path) -> None:
     variants["jpeg75"]["auc_drop"] = 0.08
     results = {
         "robustness": {
-            "command": "python -m training.experiments robustness",
+            "command": "python -m aidetect_training.experiments robustness",
             "variant_rules": {"original": "copy"},
             "models": {"toy": {"variants": variants}},
         },
         "calibration": {
-            "command": "python -m training.experiments calibration",
+            "command": "python -m aidetect_training.experiments calibration",
             "models": {
                 "toy": {
                     "architecture": "svm",
@@ -193,8 +193,8 @@ def test_lofo_train_command_is_the_run_spelled_out(tmp_path: Path) -> None:
     import argparse
     import shlex
 
-    from training.cli import parse_train
-    from training.experiments.lofo import lofo_train_command
+    from aidetect_training.cli import parse_train
+    from aidetect_training.experiments.lofo import lofo_train_command
 
     a = argparse.Namespace(image_size=96, epochs=3, workers=0)
     shown = lofo_train_command("cnn", tmp_path / "manifest.csv", tmp_path / "m" / "lofo-cnn", a)

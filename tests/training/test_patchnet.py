@@ -16,9 +16,9 @@ from PIL import Image
 from aidetect.datasets import Sample, list_samples
 from aidetect.preprocess import heatmap_boxes, preprocess
 from aidetect.registry import Registry
+from aidetect_training.data import STRONG_AUGMENT, ImageDataset, parse_augment
 from tests.support.tiny_models import toy_images
 from tests.training.test_train import check_artifact, train
-from training.data import STRONG_AUGMENT, ImageDataset, parse_augment
 
 
 def _pairs(root: Path, n: int = 24, size: int = 48) -> Path:
@@ -79,8 +79,8 @@ def test_strong_augmentation_is_identical_within_a_pair(pairs):
 
 
 def test_families_filter_keeps_reals(pairs, tmp_path):
-    from training.cli import parse_train
-    from training.run import load_splits
+    from aidetect_training.cli import parse_train
+    from aidetect_training.run import load_splits
 
     base = ["--data", str(pairs), "--arch", "patchnet", "--output", str(tmp_path / "m")]
     with pytest.raises(Exception, match="both classes"):
@@ -106,7 +106,7 @@ def test_patchnet_trains_and_is_served_with_its_heatmap(pairs, models_dir):
     # the backend serves it, and its heatmap is its per-patch scores
     from fastapi.testclient import TestClient
 
-    from backend.app.main import create_app
+    from aidetect_server.app.main import create_app
 
     sample = next(s for s in list_samples(pairs) if s.label == 1)
     data = sample.path.read_bytes()
@@ -141,7 +141,7 @@ def test_paired_sample_fields_default_empty():
 def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp_path):
     """After the patch model above: toy-held was never trained on, so every split of it is
     scored; the scope lands in the metadata and the card, the section in the docs."""
-    from training import heldout
+    from aidetect_training import heldout
 
     if not (models_dir / "patch-toy" / "metadata.json").is_file():
         pytest.skip("needs the model of test_patchnet_trains_and_is_served_with_its_heatmap")

@@ -12,17 +12,17 @@ import shutil
 import pytest
 
 import aidetect.registry
-import training.artifact
-import training.run
+import aidetect_training.artifact
+import aidetect_training.run
 from aidetect.cards import model_card
 from aidetect.datasets import list_samples
 from aidetect.registry import Registry
-from training import architectures
-from training.cli import config_from_args, register
-from training.config import RunConfig
-from training.data import split_samples
-from training.ensemble import build_ensemble
-from training.run import resolve, run_training
+from aidetect_training import architectures
+from aidetect_training.cli import config_from_args, register
+from aidetect_training.config import RunConfig
+from aidetect_training.data import split_samples
+from aidetect_training.ensemble import build_ensemble
+from aidetect_training.run import resolve, run_training
 
 TINY = {
     "svm": ["--svm-mode", "fast"],
@@ -56,8 +56,8 @@ def writes(monkeypatch) -> dict[str, int]:
 
         monkeypatch.setattr(module, name, wrapper)
 
-    counting(training.run, "save_model_file", "model_file")
-    counting(training.artifact, "write_artifact", "artifact")
+    counting(aidetect_training.run, "save_model_file", "model_file")
+    counting(aidetect_training.artifact, "write_artifact", "artifact")
     counting(aidetect.registry, "write_artifact", "artifact")
     return counts
 
@@ -65,7 +65,7 @@ def writes(monkeypatch) -> dict[str, int]:
 def test_the_table_lists_every_architecture_with_distinct_flags() -> None:
     assert set(architectures.TABLE) == {"svm", "cnn", "resnet50", "patchnet"}
     seen: set[str] = set()
-    from training.options import flags
+    from aidetect_training.options import flags
 
     for arch in architectures.all_architectures():
         own = set(flags(arch.options))
@@ -125,8 +125,8 @@ def test_ensemble_written_once_and_survives_an_unreadable_file(datasets, tmp_pat
 TINY_ARCH = """
 from dataclasses import dataclass
 
-from training.keras_fit import Phase, Plan, keras_architecture
-from training.options import option
+from aidetect_training.keras_fit import Phase, Plan, keras_architecture
+from aidetect_training.options import option
 
 
 @dataclass
@@ -178,7 +178,7 @@ def test_a_new_architecture_is_one_file_and_one_line(datasets, tmp_path, monkeyp
 def test_choose_threshold_is_a_pure_function_of_validation_scores() -> None:
     import numpy as np
 
-    from training.artifact import choose_threshold
+    from aidetect_training.artifact import choose_threshold
 
     y = np.array([0] * 100 + [1] * 100)
     p = np.concatenate([np.linspace(0.0, 0.6, 100), np.linspace(0.4, 1.0, 100)])

@@ -189,7 +189,7 @@ def test_tiny_validation_and_a_missed_target_are_warned_and_recorded(datasets, m
 
 
 def test_the_checks_themselves():
-    from training.checks import fpr_miss_warning, validation_warning
+    from aidetect_training.checks import fpr_miss_warning, validation_warning
 
     assert validation_warning(3, 0.05) and "needs about 200" in validation_warning(3, 0.05)
     assert validation_warning(200, 0.05) is None

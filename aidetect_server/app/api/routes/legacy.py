@@ -1,0 +1,59 @@
+"""The seed's ``POST /``, kept for its existing clients.
+
+Body ``{"bytes_data": "<base64>"}``; answer ``{"result_resnet": 1 if real else 0,
+"proba_resnet": P(real)}``: the seed's label convention (1 = real), unlike the
+rest of the API. It answers with the ResNet50 model (or the model marked
+``legacy``, or ``AIDETECT_LEGACY_MODEL``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from aidetect.results import ErrorBody, LegacyResponse
+from aidetect_server.app.api.deps import DetectorDep, RunnerDep, SettingsDep
+from aidetect_server.app.api.routes.detect import json_field
+
+router = APIRouter(tags=["legacy"])
+
+LEGACY_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["bytes_data"],
+                    "properties": {"bytes_data": {"type": "string", "description": "base64 image"}},
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/",
+    response_model=LegacyResponse,
+    openapi_extra=LEGACY_BODY,
+    responses={
+        400: {"model": ErrorBody},
+        413: {"model": ErrorBody},
+        415: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+    },
+    summary="The seed's endpoint (1 = real, probability of real)",
+)
+async def legacy_predict(
+    request: Request, detector: DetectorDep, runner: RunnerDep, settings: SettingsDep
+) -> LegacyResponse:
+    runner.check_capacity()
+    data = await json_field(request, "bytes_data", settings.max_bytes)
+    model = settings.legacy_model or detector.registry.legacy_name()
+    result = await runner.run(lambda: detector.detect(data, model))
+    threshold = result.decision.threshold
+    return LegacyResponse(
+        result_resnet=0 if result.ai_probability >= threshold else 1,
+        proba_resnet=1.0 - result.ai_probability,
+    )

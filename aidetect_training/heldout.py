@@ -1,0 +1,474 @@
+"""Judge models on generator families they never saw (corpus-v2 and any manifest with a
+``family`` column).
+
+For each model, read from its metadata which AI families it trained on (the
+``--families`` patterns of its run; none recorded means every family in its data).
+Then score, through the serving path (``Registry`` + ``Detector``):
+
+- the **real test photos** (split ``test``): the negatives of every comparison;
+- for each AI family **in** its training data: that family's test split;
+- for each family **held out** of its training data: every image of that family, in
+  every split (none of them was seen), but never two crops of one picture in both
+  training and scoring, since none was trained on.
+
+Per family: ROC-AUC and average precision against the real test photos, the detection
+rate at the model's own threshold, and the same on photo-like content only. The headline
+is the mean ROC-AUC over the held-out genuine families (text-to-image generators), with
+the false-positive rate on the real test photos at the shipped threshold. Scores are
+cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash), so a
+report can be rebuilt without scoring again.
+
+``python -m aidetect_training.heldout --data DIR --models-dir models --models a,b
+--out reports/heldout``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aidetect.datasets import Sample, list_samples
+from aidetect_training.experiments.shared import num
+
+#: families made by the corpus builder rather than by a text-to-image model
+SYNTHETIC_FAMILIES = ("taef2", "esrgan-slim", "esrgan-medium", "esrgan-thick", "esrgan-default")
+KIND = {"taef2": "autoencoder (aligned round trips)"}
+
+
+def kind_of(family: str) -> str:
+    if family in KIND:
+        return KIND[family]
+    if family.startswith("esrgan"):
+        return "super-resolution"
+    return "text-to-image"
+
+
+def trained_families(
+    meta: dict[str, Any], all_families: Sequence[str], gen2fam: dict[str, str] | None = None
+) -> list[str]:
+    """The AI families a model's training run used: its recorded ``--families``, else the
+    families of the generators its training data counted (``gen2fam``: generator ->
+    family as the evaluation data names them)."""
+    from fnmatch import fnmatchcase
+
+    from aidetect.datasets import family_of
+
+    td = meta.get("training_data") or {}
+    pats = td.get("families")
+    if not pats or pats == "all":
+        # runs before families were recorded: the families of the generators in its data;
+        # a model whose data is not recorded (an imported seed model) saw none of ours
+        gens = (td.get("counts") or {}).get("per_generator", {})
+        seen = {(gen2fam or {}).get(g) or family_of(g) for g in gens}
+        return [f for f in all_families if f in seen]
+    return [f for f in all_families if any(fnmatchcase(f, p) for p in pats)]
+
+
+def selection(samples: Sequence[Sample], trained: Sequence[str]) -> list[Sample]:
+    """Real test photos, test images of trained families, all images of held-out ones."""
+    out = []
+    for s in samples:
+        if s.label == 0 or s.family in trained:
+            if s.split == "test":
+                out.append(s)
+        else:
+            out.append(s)
+    return out
+
+
+def score_cached(detector, name: str, samples: Sequence[Sample], cache: Path) -> dict[str, float]:
+    """P(AI) for each sample's path, scored through the serving path, cached on disk."""
+    from aidetect.evaluation import score_samples
+
+    digest = detector.registry.metadata(name).sha256
+    scores: dict[str, float] = {}
+    if cache.is_file():
+        with open(cache, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if rows and rows[0].get("model_sha256") == digest:
+            scores = {r["path"]: float(r["p_ai"]) for r in rows}
+    todo = [s for s in samples if str(s.path) not in scores]
+    if todo:
+        chunk = 256
+        for i in range(0, len(todo), chunk):
+            part = todo[i : i + chunk]
+            scored = score_samples(detector, part, name)
+            scores.update({str(s.path): float(r.ai_probability) for s, r in scored.ok})
+            print(f"[heldout] {name}: scored {min(i + chunk, len(todo))}/{len(todo)}", flush=True)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with open(cache, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["path", "p_ai", "model_sha256"])
+            for path, v in sorted(scores.items()):
+                w.writerow([path, f"{v:.6f}", digest])
+    return scores
+
+
+def family_metrics(
+    y: np.ndarray, p: np.ndarray, threshold: float, fam_mask: np.ndarray, real_mask: np.ndarray
+) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    n = int(fam_mask.sum())
+    out: dict[str, Any] = {"n": n, "n_real": int(real_mask.sum())}
+    if n == 0:
+        return out
+    out["detection_rate"] = float((p[fam_mask] >= threshold).mean())
+    sel = fam_mask | real_mask
+    if real_mask.any():
+        out["roc_auc"] = float(roc_auc_score(y[sel], p[sel]))
+        out["average_precision"] = float(average_precision_score(y[sel], p[sel]))
+    return out
+
+
+def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) -> dict[str, Any]:
+    meta = detector.registry.metadata(name).model_dump(mode="json")
+    families = sorted({s.family or s.generator for s in samples if s.label == 1})
+    gen2fam = {s.generator: s.family for s in samples if s.label == 1 and s.family}
+    trained = trained_families(meta, families, gen2fam)
+    chosen = selection(samples, trained)
+    scores = score_cached(detector, name, chosen, out / name / "scores.csv")
+    kept = [s for s in chosen if str(s.path) in scores]
+    y = np.array([s.label for s in kept])
+    p = np.array([scores[str(s.path)] for s in kept])
+    fam = np.array([s.family or s.generator if s.label else "real" for s in kept], dtype=object)
+    photo = np.array([s.content in ("", "photo") for s in kept])
+    threshold = float(meta["threshold"])
+    reals = y == 0
+    per: dict[str, Any] = {}
+    for f in families:
+        m = fam == f
+        row = family_metrics(y, p, threshold, m, reals)
+        row["photo"] = family_metrics(y, p, threshold, m & photo, reals)
+        row["held_out"] = f not in trained
+        row["kind"] = kind_of(f)
+        row["scored"] = "every split (never trained on)" if f not in trained else "test split"
+        per[f] = row
+    genuine_out = [f for f in families if per[f]["held_out"] and kind_of(f) == "text-to-image"]
+    aucs = [per[f]["roc_auc"] for f in genuine_out if per[f].get("roc_auc") is not None]
+    photo_aucs = [per[f]["photo"]["roc_auc"] for f in genuine_out if per[f]["photo"].get("roc_auc")]
+    return {
+        "model": name,
+        "architecture": meta.get("architecture"),
+        "threshold": threshold,
+        "uncertain_band": meta.get("uncertain_band"),
+        "trained_families": trained,
+        "real_test_photos": int(reals.sum()),
+        "false_positive_rate": float((p[reals] >= threshold).mean()) if reals.any() else None,
+        "per_family": per,
+        "heldout_genuine_families": genuine_out,
+        "heldout_genuine_mean_roc_auc": float(np.mean(aucs)) if aucs else None,
+        "heldout_genuine_mean_roc_auc_photo": float(np.mean(photo_aucs)) if photo_aucs else None,
+    }
+
+
+def scope_of(result: dict[str, Any], counts: dict[str, int], test_set: str) -> dict[str, Any]:
+    """The ``scope`` field of a model's metadata from a held-out result."""
+    trained = [
+        {"family": f, "kind": kind_of(f), "images": counts.get(f, 0)}
+        for f in result["trained_families"]
+    ]
+    held = []
+    for f, row in result["per_family"].items():
+        if row["held_out"]:
+            held.append(
+                {
+                    "family": f,
+                    "kind": row["kind"],
+                    "test_set": test_set,
+                    "n": row["n"],
+                    "roc_auc": row.get("roc_auc"),
+                    "detection_rate": row.get("detection_rate"),
+                }
+            )
+    return {
+        "trained_on": trained,
+        "held_out": held,
+        "note": (
+            f"Held-out families were never in training; each is scored against "
+            f"{result['real_test_photos']} real test crops. Generators not listed here "
+            "(most current commercial ones) were never tested and may be missed."
+        ),
+    }
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """Markdown: one row per family, one column block per model."""
+    names = list(results)
+    fams = sorted({f for r in results.values() for f in r["per_family"]})
+    head = "| family | kind | " + " | ".join(f"{n}: n, AUC, AP, detected" for n in names) + " |"
+    lines = [head, "|---|---|" + "---|" * len(names)]
+
+    def cell(r: dict[str, Any], f: str) -> str:
+        row = r["per_family"].get(f)
+        if not row or not row.get("n"):
+            return "-"
+        mark = "" if row["held_out"] else " (trained)"
+        return (
+            f"{row['n']}, {num(row.get('roc_auc'), 3)}, {num(row.get('average_precision'), 3)}, "
+            f"{num(row.get('detection_rate'), 2)}{mark}"
+        )
+
+    for f in fams:
+        lines.append(
+            f"| {f} | {kind_of(f)} | " + " | ".join(cell(results[n], f) for n in names) + " |"
+        )
+    lines.append(
+        "| **mean, held-out text-to-image** | | "
+        + " | ".join(
+            f"**{num(results[n]['heldout_genuine_mean_roc_auc'], 3)}** "
+            f"(photo-like {num(results[n]['heldout_genuine_mean_roc_auc_photo'], 3)})"
+            for n in names
+        )
+        + " |"
+    )
+    lines.append(
+        "| FPR on real test crops at the threshold | | "
+        + " | ".join(
+            f"{num(results[n]['false_positive_rate'], 3)} of {results[n]['real_test_photos']}"
+            for n in names
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
+MARK_START, MARK_END = "<!-- heldout:start -->", "<!-- heldout:end -->"
+GOALS = {"heldout_mean_auc": 0.90, "fpr": 0.05, "jpeg75_drop": 0.05}
+
+
+def docs_section(
+    results: dict[str, dict[str, Any]],
+    command: str,
+    data: Path,
+    robustness: dict[str, Any] | None = None,
+    calibration: dict[str, Any] | None = None,
+) -> str:
+    """The held-out section of docs/evaluation.md, from measured results only."""
+    summary = (
+        json.loads((data / "summary.json").read_text()) if (data / "summary.json").is_file() else {}
+    )
+    shortcuts = (
+        json.loads((data / "shortcut_check.json").read_text())
+        if (data / "shortcut_check.json").is_file()
+        else None
+    )
+    lines = [
+        MARK_START,
+        "## Generators the models never saw (corpus-v2)",
+        "",
+        f"Generated by `{command}`. Every score comes through the serving path "
+        "(`Registry` + `Detector`) at each model's shipped threshold.",
+        "",
+    ]
+    if summary:
+        lines += [
+            "### Data",
+            "",
+            f"corpus-v2 (`{data.name}`, seed {summary.get('seed')}, {summary.get('crop')} px "
+            f"crops, built in {summary.get('build_seconds')} s): counts per family and split.",
+            "",
+            "| family | kind | train | val | test | content |",
+            "|---|---|---|---|---|---|",
+        ]
+        for fam, c in summary.get("per_family", {}).items():
+            content = ", ".join(
+                f"{k} {v}" for k, v in summary.get("content_per_family", {}).get(fam, {}).items()
+            )
+            lines.append(
+                f"| {fam} | {kind_of(fam) if fam != 'real' else 'camera photo'} | "
+                f"{c.get('train', 0)} | {c.get('val', 0)} | {c.get('test', 0)} | {content} |"
+            )
+        al = summary.get("aligned", {})
+        lines += [
+            "",
+            f"Aligned pairs: {al.get('pairs')} ({al.get('jpeg_matched_pairs')} JPEG-matched to "
+            "their source photo's quality; the rest came from PNG, WebP or PPM sources and "
+            "were stored losslessly).",
+            "",
+        ]
+    if shortcuts:
+        lines += [
+            "Shortcut check (`aidetect corpus check-shortcuts --per-family`): ROC-AUC of a "
+            "classifier that sees only the named property, reals against each family "
+            "(0.5 = no information):",
+            "",
+        ]
+        fams = shortcuts.get("per_family", {})
+        sets = sorted({k for v in fams.values() for k in v})
+        lines += ["| family | " + " | ".join(sets) + " |", "|---|" + "---|" * len(sets)]
+        for fam, v in fams.items():
+            lines.append(f"| {fam} | " + " | ".join(num(v.get(k), 3) for k in sets) + " |")
+        lines.append("")
+    lines += [
+        "### Held-out families",
+        "",
+        "Which model saw what: `patchnet-aligned` (the default) and `svm-aligned` trained on "
+        "real crops, their TAEF2 round trips and the super-resolution fakes only "
+        "(`--families 'taef2,esrgan-*'`), so every text-to-image family is new to them; "
+        "`svm-mixed` also trained on the genuine outputs' training split, so its text-to-image "
+        "rows are in-distribution (a leave-one-family-out retraining of it is not done yet); "
+        "`svm-residual` trained on corpus-v1's super-resolution fakes; the seed's CIFAKE model "
+        "on CIFAKE. Small samples: 12-253 images per family, 159 real test crops from 68 "
+        "photos (one false positive moves the FPR by 0.6 points); crops of one picture are "
+        "correlated, so the effective sample is smaller than n.",
+        "",
+        "Each cell: images scored, ROC-AUC and average precision against the real test "
+        "crops, and the share detected at the model's threshold. A family the model trained "
+        "on is scored on its test split only and marked (trained); a held-out family on "
+        "every split. The mean over held-out text-to-image families is the headline "
+        "(leave-one-family-out for a model that saw none of them).",
+        "",
+        table(results),
+        "",
+    ]
+    if robustness:
+        from aidetect_training.experiments.robustness import robustness_table
+
+        lines += [
+            "### Robustness (test split, transformed copies)",
+            "",
+            f"`{robustness.get('command', '')}`; the same transformation for both classes "
+            f"({'; '.join(f'{k}: {v}' for k, v in robustness.get('variant_rules', {}).items())}).",
+            "",
+            robustness_table(robustness, [m for m in results if m in robustness["models"]]),
+            "",
+        ]
+    if calibration:
+        from aidetect_training.experiments.calibration import calibration_table
+
+        lines += [
+            "### Calibration and thresholds (test split)",
+            "",
+            f"`{calibration.get('command', '')}`",
+            "",
+            calibration_table(calibration, [m for m in results if m in calibration["models"]]),
+            "",
+        ]
+    lines += ["### Goals", ""]
+    for name, r in results.items():
+        auc = r["heldout_genuine_mean_roc_auc"]
+        fpr = r["false_positive_rate"]
+        drop = None
+        if robustness and name in robustness["models"]:
+            drop = robustness["models"][name]["variants"].get("jpeg75", {}).get("auc_drop")
+        worst = None
+        if robustness and name in robustness["models"]:
+            fprs = {
+                v: row.get("false_positive_rate")
+                for v, row in robustness["models"][name]["variants"].items()
+            }
+            worst = max(fprs.items(), key=lambda kv: kv[1] or 0)
+        lines.append(
+            f"- `{name}`: held-out mean ROC-AUC {num(auc, 3)} (goal {GOALS['heldout_mean_auc']}: "
+            f"{_ok(auc, GOALS['heldout_mean_auc'], True)}); real test crops called AI "
+            f"{num(fpr, 3)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
+            f"drop after JPEG 75 {num(drop, 3)} (goal <= {GOALS['jpeg75_drop']}: "
+            f"{_ok(drop, GOALS['jpeg75_drop'], False)})"
+            + (
+                f"; worst FPR on transformed real test crops {num(worst[1], 3)} ({worst[0]})"
+                if worst
+                else ""
+            )
+        )
+    lines += [
+        "",
+        "The sections after this one are the corpus-v1 report (super-resolution fakes "
+        "only) that `svm-residual` was judged on, written by "
+        "`python -m aidetect_training.experiments report`.",
+        "",
+        MARK_END,
+    ]
+    return "\n".join(lines)
+
+
+def _load(path: Path | None) -> Any:
+    return json.loads(path.read_text()) if path and path.is_file() else None
+
+
+def _ok(v: Any, goal: float, higher: bool) -> str:
+    if v is None:
+        return "not measured"
+    return "met" if (v >= goal if higher else v <= goal) else "missed"
+
+
+def write_docs(path: Path, section: str) -> None:
+    """Replace the marked section of ``path`` (or put it after the title)."""
+    text = path.read_text() if path.is_file() else "# Evaluation\n"
+    if MARK_START in text and MARK_END in text:
+        a, b = text.index(MARK_START), text.index(MARK_END) + len(MARK_END)
+        text = text[:a] + section + text[b:]
+    else:
+        head, _, rest = text.partition("\n")
+        text = f"{head}\n\n{section}\n{rest}"
+    path.write_text(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m aidetect_training.heldout", description=__doc__)
+    ap.add_argument("--data", type=Path, required=True, help="corpus with a family column")
+    ap.add_argument("--models-dir", type=Path, default=Path("models"))
+    ap.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated model names in --models-dir, or artifact folder paths "
+        "(e.g. an imported seed model kept outside the repository)",
+    )
+    ap.add_argument("--out", type=Path, required=True, help="results folder")
+    ap.add_argument(
+        "--write-scope",
+        action="store_true",
+        help="record each model's trained and held-out families (with these numbers) as "
+        "the 'scope' field of its metadata.json",
+    )
+    ap.add_argument("--docs", type=Path, help="write the section of this file (docs/evaluation.md)")
+    ap.add_argument("--robustness", type=Path, help="results.json of `experiments robustness`")
+    ap.add_argument("--calibration", type=Path, help="results.json of `experiments calibration`")
+    a = ap.parse_args(argv)
+    from aidetect.inference import Detector
+    from aidetect.registry import registry_for
+
+    samples = list_samples(a.data)
+    results = {}
+    where: dict[str, Path] = {}
+    for spec in [m.strip() for m in a.models.split(",") if m.strip()]:
+        registry, name = registry_for(spec, a.models_dir)
+        assert name is not None
+        detector = Detector(registry, provenance=False)
+        results[name] = evaluate_model(detector, name, samples, a.out)
+        where[name] = registry.root / name
+    command = shlex.join(["python", "-m", "aidetect_training.heldout", *(argv or sys.argv[1:])])
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "heldout.json").write_text(
+        json.dumps({"command": command, "data": str(a.data), "models": results}, indent=2) + "\n"
+    )
+    md = table(results)
+    (a.out / "heldout.md").write_text(md + "\n")
+    print(md)
+    if a.docs:
+        section = docs_section(results, command, a.data, _load(a.robustness), _load(a.calibration))
+        write_docs(a.docs, section)
+    if a.write_scope:
+        from aidetect.registry import update_metadata
+
+        train_counts: dict[str, int] = {}
+        for s in samples:
+            if s.label == 1 and s.split == "train":
+                key = s.family or s.generator
+                train_counts[key] = train_counts.get(key, 0) + 1
+        for name, r in results.items():
+            scope = scope_of(r, train_counts, f"{a.data.name} ({command})")
+            update_metadata(where[name], {"scope": scope})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,0 @@
-import sys
-
-from training.experiments.cli import main
-
-sys.exit(main())
