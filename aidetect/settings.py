@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         8, ge=1, description="Requests inferring at once; more waiting than 4x this get 503"
     )
     request_timeout_s: float = Field(60.0, gt=0, description="Per-request inference timeout")
+    memory_budget_mb: int | None = Field(
+        None,
+        ge=64,
+        description="Upload bytes in flight plus decoded pixels the server holds at once, in MB "
+        "(default: 40% of the machine's or container's memory, 512 MB to 4 GB)",
+    )
+    memory_wait_s: float = Field(
+        10.0, ge=0, description="How long a request waits for memory before 503 overloaded"
+    )
     rate_limit_per_minute: int = Field(0, ge=0, description="Per-client requests/min; 0 = off")
     decode_threads: int = Field(
         0, ge=0, description="Threads decoding a batch's images; 0 = cores (at most 8)"

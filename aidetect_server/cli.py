@@ -28,7 +28,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "AIDETECT_PORT": str(args.port or settings.port),
     }
     os.environ.update(env)
+    import logging
+
     import uvicorn
+
+    # the app's own messages (ready, memory budget, batches stopped) beside uvicorn's
+    logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
+    logging.getLogger("aidetect").setLevel(settings.log_level.upper())
 
     host, port = env["AIDETECT_HOST"], int(env["AIDETECT_PORT"])
     workers = args.workers or settings.workers

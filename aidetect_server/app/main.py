@@ -30,8 +30,16 @@ from aidetect.inference import Detector
 from aidetect.settings import Settings, get_settings
 from aidetect_server.app.api.errors import error_response, install_error_handlers
 from aidetect_server.app.api.routes import detect, health, legacy, models
+from aidetect_server.app.budget import (
+    MB,
+    BudgetMiddleware,
+    MemoryBudget,
+    default_budget_bytes,
+    limit_malloc_arenas,
+)
 from aidetect_server.app.runner import InferenceRunner
 from aidetect_server.app.state import AppState, app_state
+from aidetect_server.app.uploads import body_limit
 
 log = logging.getLogger("aidetect.api")
 
@@ -72,7 +80,12 @@ def load_models(app: FastAPI, settings: Settings) -> None:
         detector.resolve(None)  # the default model must exist
         detector.warm_up()  # trace the inference functions now, not on the first request
         state.mark_ready(detector, list(loaded))
-        log.info("ready: %d model(s) loaded, default %s", len(loaded), detector.default_model)
+        log.info(
+            "ready: %d model(s) loaded, default %s; memory budget %d MB",
+            len(loaded),
+            detector.default_model,
+            state.budget.total // MB,
+        )
     except Exception as exc:  # report, stay alive for /healthz, answer 503 elsewhere
         state.mark_failed(f"Models could not be loaded: {exc}")
         log.error(state.not_ready_reason)
@@ -100,12 +113,23 @@ def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAP
         docs_url=None,  # served below from the package's assets, never a CDN
         redoc_url=None,
     )
+    limit_malloc_arenas()  # freed image memory must be reusable by every worker thread
+    budget = MemoryBudget(
+        settings.memory_budget_mb * MB if settings.memory_budget_mb else default_budget_bytes(),
+        wait_s=settings.memory_wait_s,
+        max_waiting=settings.max_concurrency * 4,
+    )
     app.state.aidetect = AppState(
         settings=settings,
         runner=InferenceRunner(settings.max_concurrency, settings.request_timeout_s),
+        budget=budget,
     )
 
     install_error_handlers(app)
+    # innermost of the middlewares: rate limiting and CORS refuse before memory is reserved
+    app.add_middleware(
+        BudgetMiddleware, budget=budget, body_limit=lambda path: body_limit(settings, path)
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

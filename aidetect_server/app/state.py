@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from aidetect.inference import Detector
 from aidetect.settings import Settings
+from aidetect_server.app.budget import MemoryBudget
 from aidetect_server.app.runner import InferenceRunner
 
 
@@ -19,6 +20,7 @@ from aidetect_server.app.runner import InferenceRunner
 class AppState:
     settings: Settings
     runner: InferenceRunner
+    budget: MemoryBudget
     detector: Detector | None = None
     loaded_models: list[str] = field(default_factory=list)
     ready: bool = False

@@ -14,11 +14,33 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from aidetect.errors import AIDetectError, TooManyBytesError, TooManyFilesError
+from aidetect.settings import Settings
+
+#: Room for multipart boundaries and part headers, and JSON's punctuation.
+BODY_OVERHEAD = 64 * 1024
+BATCH_PATH = "/api/v1/detect/batch"
 
 
 class MalformedRequestError(AIDetectError):
     code = "malformed_request"
     status = 422
+
+
+def image_body_limit(settings: Settings, encoding: str) -> int:
+    """The largest body one image may come in: ``multipart`` or base64 ``json``."""
+    size = settings.max_bytes * 4 // 3 if encoding == "json" else settings.max_bytes
+    return size + BODY_OVERHEAD
+
+
+def batch_body_limit(settings: Settings) -> int:
+    return settings.max_batch_files * (settings.max_bytes + 4096) + BODY_OVERHEAD
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """The largest body any route at ``path`` accepts (what the budget may reserve)."""
+    if path.rstrip("/") == BATCH_PATH:
+        return batch_body_limit(settings)
+    return image_body_limit(settings, "json")
 
 
 @dataclass

@@ -5,21 +5,40 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import APIRouter, Query, Request
 
 from aidetect.errors import (
     AIDetectError,
     BadBase64Error,
     EmptyInputError,
+    RequestTimeoutError,
     TooManyBytesError,
 )
+from aidetect.imaging import working_bytes
+from aidetect.inference import Detector
 from aidetect.registry import validate_name
 from aidetect.results import BatchItem, BatchResponse, DetectionResult, ErrorBody
 from aidetect_server.app.api.deps import DetectorDep, RunnerDep, SettingsDep
-from aidetect_server.app.uploads import MalformedRequestError, read_body, read_multipart
+from aidetect_server.app.budget import WorkHold, reservation
+from aidetect_server.app.runner import InferenceRunner
+from aidetect_server.app.uploads import (
+    BATCH_PATH,
+    MalformedRequestError,
+    Part,
+    batch_body_limit,
+    image_body_limit,
+    read_body,
+    read_multipart,
+)
+
+T = TypeVar("T")
+log = logging.getLogger("aidetect.api")
 
 router = APIRouter(prefix="/api/v1", tags=["detection"])
 
@@ -37,7 +56,6 @@ ModelQuery = Annotated[
     Query(description="Model name from GET /api/v1/models (default: the served default)"),
 ]
 DATA_URL = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w=.+-]+)*;base64,", re.IGNORECASE)
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 def decode_base64(text: str) -> bytes:
@@ -56,14 +74,23 @@ def decode_base64(text: str) -> bytes:
 
 async def json_field(request: Request, field: str, max_bytes: int) -> bytes:
     """One base64 field of a JSON body, the body bounded to the base64 size of ``max_bytes``."""
-    body = await read_body(request, limit=max_bytes * 4 // 3 + MULTIPART_OVERHEAD)
+    settings = request.app.state.aidetect.settings
+    body = await read_body(request, limit=image_body_limit(settings, "json"))
+    parsing = 2 * len(body)  # the parsed text and the decoded bytes, beside the body
+    memory = reservation(request)
+    await memory.grow(parsing, "This upload")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedRequestError(f"The body is not valid JSON: {exc}") from exc
-    if not isinstance(payload, dict) or field not in payload:
-        raise MalformedRequestError(f'Expected a JSON object with a "{field}" field.')
-    data = decode_base64(payload[field])
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MalformedRequestError(f"The body is not valid JSON: {exc}") from exc
+        del body
+        if not isinstance(payload, dict) or field not in payload:
+            raise MalformedRequestError(f'Expected a JSON object with a "{field}" field.')
+        data = decode_base64(payload[field])
+        del payload
+    finally:
+        memory.shrink(parsing)
     if len(data) > max_bytes:
         raise TooManyBytesError(f"The image has {len(data):,} bytes; the limit is {max_bytes:,}.")
     return data
@@ -71,6 +98,61 @@ async def json_field(request: Request, field: str, max_bytes: int) -> bytes:
 
 def check_model(model: str | None) -> str | None:
     return validate_name(model) if model is not None else None
+
+
+async def analyse(
+    request: Request,
+    runner: InferenceRunner,
+    detector: Detector,
+    data: bytes,
+    work: Callable[[bytes], T],
+) -> T:
+    """``work(data)`` in a worker thread, with the image's working memory reserved first.
+
+    The memory (from the header: ``aidetect.imaging.working_bytes``) is given back
+    when the work really ends, even if the request stopped waiting for it.
+    """
+    memory = reservation(request)
+    need = working_bytes(data, detector.limits)
+    await memory.grow(need, "Decoding this image")
+    hold = WorkHold(memory, need)
+
+    def run() -> T:
+        hold.started = True
+        try:
+            return work(data)
+        finally:
+            hold.release_from_thread()
+
+    try:
+        return await runner.run(run)
+    finally:
+        if not hold.started:
+            hold.release()
+
+
+async def unless_disconnected(request: Request, work: Callable[[], Awaitable[T]]) -> T:
+    """``work()``, abandoned as soon as the client disconnects (the body has been read:
+    the next message the server can receive is the disconnect)."""
+    outcome: list[T] = []
+
+    async def watch(scope: anyio.CancelScope) -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        scope.cancel()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(watch, tg.cancel_scope)
+            outcome.append(await work())
+            tg.cancel_scope.cancel()
+    except BaseExceptionGroup as group:  # the work's own error (the watcher raises none)
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+    if not outcome:
+        raise MalformedRequestError("The client disconnected before the answer was ready.")
+    return outcome[0]
 
 
 DETECT_BODY = {
@@ -122,7 +204,7 @@ async def detect(
         parts = await read_multipart(
             request,
             part_limit=settings.max_bytes,
-            total_limit=settings.max_bytes + MULTIPART_OVERHEAD,
+            total_limit=image_body_limit(settings, "multipart"),
             max_files=1,
         )
         files = [p for p in parts if p.name == "file"]
@@ -133,11 +215,17 @@ async def detect(
                 f"The file has {files[0].size:,} bytes; the limit is {settings.max_bytes:,}."
             )
         data = bytes(files[0].data)
+        del parts, files  # one copy of the image's bytes from here on
     else:
         raise MalformedRequestError(
             "Send multipart/form-data with a 'file' field, or JSON {\"image\": base64}."
         )
-    return await runner.run(lambda: detector.detect(data, model, heatmap=heatmap))
+    return await unless_disconnected(
+        request,
+        lambda: analyse(
+            request, runner, detector, data, lambda d: detector.detect(d, model, heatmap=heatmap)
+        ),
+    )
 
 
 BATCH_BODY = {
@@ -159,7 +247,7 @@ BATCH_BODY = {
 
 
 @router.post(
-    "/detect/batch",
+    BATCH_PATH.removeprefix("/api/v1"),
     response_model=BatchResponse,
     responses=ERRORS,
     openapi_extra=BATCH_BODY,
@@ -177,33 +265,58 @@ async def detect_batch(
     parts = await read_multipart(
         request,
         part_limit=settings.max_bytes,
-        total_limit=settings.max_batch_files * (settings.max_bytes + 4096) + MULTIPART_OVERHEAD,
+        total_limit=batch_body_limit(settings),
         max_files=settings.max_batch_files,
     )
     files = [p for p in parts if p.name == "files"]
     if not files:
         raise MalformedRequestError('Expected one or more multipart fields named "files".')
     detector.resolve(model)  # an unknown model fails the request, not each file
-    items: list[BatchItem | None] = [None] * len(files)
-    todo: list[tuple[int, bytes]] = []
-    for i, part in enumerate(files):
-        if part.too_large:
-            err = TooManyBytesError(
-                f"The file has {part.size:,} bytes; the limit is {settings.max_bytes:,}."
+    memory = reservation(request)
+    memory.shrink(memory.held - sum(len(p.data) for p in files))  # boundaries, other fields
+
+    async def score_all() -> list[BatchItem]:
+        """One file at a time, each file's bytes given back once it is scored: the
+        batch's peak is its files plus one decoded image, not every image at once."""
+        items: list[BatchItem] = []
+        try:
+            for part in files:
+                items.append(await score_part(part))
+        except anyio.get_cancelled_exc_class():
+            log.info(
+                "batch stopped after %d of %d files (client gone or timed out)",
+                len(items),
+                len(files),
             )
-            items[i] = BatchItem(
-                filename=part.filename, ok=False, error=ErrorBody(detail=err.detail, code=err.code)
-            )
-        else:
-            todo.append((i, bytes(part.data)))
-    results = await runner.run(lambda: detector.detect_many([d for _, d in todo], model))
-    for (i, _), res in zip(todo, results, strict=True):
-        if isinstance(res, AIDetectError):
-            items[i] = BatchItem(
-                filename=files[i].filename,
-                ok=False,
-                error=ErrorBody(detail=res.detail, code=res.code),
-            )
-        else:
-            items[i] = BatchItem(filename=files[i].filename, ok=True, result=res)
-    return BatchResponse(results=[it for it in items if it is not None])
+            raise
+        return items
+
+    async def score_part(part: Part) -> BatchItem:
+        data, part.data = bytes(part.data), bytearray()
+        try:
+            if part.too_large:
+                raise TooManyBytesError(
+                    f"The file has {part.size:,} bytes; the limit is {settings.max_bytes:,}."
+                )
+            score = lambda d: detector.detect(d, model)  # noqa: E731
+            res = await analyse(request, runner, detector, data, score)
+            return BatchItem(filename=part.filename, ok=True, result=res)
+        except RequestTimeoutError:
+            raise
+        except AIDetectError as err:
+            error = ErrorBody(detail=err.detail, code=err.code)
+            return BatchItem(filename=part.filename, ok=False, error=error)
+        finally:
+            memory.shrink(len(data))
+            del data
+
+    async def within_timeout() -> list[BatchItem]:
+        try:
+            with anyio.fail_after(settings.request_timeout_s):
+                return await score_all()
+        except TimeoutError as exc:
+            raise RequestTimeoutError(
+                f"The batch took longer than {settings.request_timeout_s:g} s to analyse."
+            ) from exc
+
+    return BatchResponse(results=await unless_disconnected(request, within_timeout))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 
 from aidetect.results import ErrorBody, LegacyResponse
 from aidetect_server.app.api.deps import DetectorDep, RunnerDep, SettingsDep
-from aidetect_server.app.api.routes.detect import json_field
+from aidetect_server.app.api.routes.detect import analyse, json_field, unless_disconnected
 
 router = APIRouter(tags=["legacy"])
 
@@ -51,7 +51,10 @@ async def legacy_predict(
     runner.check_capacity()
     data = await json_field(request, "bytes_data", settings.max_bytes)
     model = settings.legacy_model or detector.registry.legacy_name()
-    result = await runner.run(lambda: detector.detect(data, model))
+    result = await unless_disconnected(
+        request,
+        lambda: analyse(request, runner, detector, data, lambda d: detector.detect(d, model)),
+    )
     threshold = result.decision.threshold
     return LegacyResponse(
         result_resnet=0 if result.ai_probability >= threshold else 1,
