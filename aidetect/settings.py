@@ -58,14 +58,14 @@ class Settings(BaseSettings):
         None,
         ge=64,
         description="Upload bytes in flight plus decoded pixels the server holds at once, in MB "
-        "(default: 40% of the machine's or container's memory, 512 MB to 4 GB)",
+        "(default: 40% of the machine's or container's memory over the workers, 512 MB to 4 GB)",
     )
     memory_wait_s: float = Field(
         10.0, ge=0, description="How long a request waits for memory before 503 overloaded"
     )
     rate_limit_per_minute: int = Field(0, ge=0, description="Per-client requests/min; 0 = off")
     decode_threads: int = Field(
-        0, ge=0, description="Threads decoding a batch's images; 0 = cores (at most 8)"
+        0, ge=0, description="Threads decoding images in the CLI's batches; 0 = cores (at most 8)"
     )
     log_level: str = Field("info", description="Uvicorn log level: debug, info, warning, error")
 

@@ -235,6 +235,7 @@ async def normal_clients(
 # --- the scenarios ----------------------------------------------------------------------------
 def run_all(url: str, sampler: Sampler, cpu: Callable[[], float] | None, a) -> dict:
     out: dict = {}
+    base = url
     side = 1200 if a.quick else 2550  # 2550^2 x 3 = 19.5 MB of noise: a PNG of ~19.5 MB
     pngs = [noise_png(side, seed) for seed in range(4)]
     files = batch_files(pngs, a.files)
@@ -298,6 +299,7 @@ def run_all(url: str, sampler: Sampler, cpu: Callable[[], float] | None, a) -> d
     scenario("abandoned", abandon)
 
     def slow() -> dict:
+        url = (a.slow_url or base).rstrip("/")
         baseline, base_status = asyncio.run(normal_clients(url, 8, a.slow_s / 3, small))
 
         async def attack():
@@ -367,7 +369,7 @@ def render(out: dict, a, budget_mb: float, rows, label: str) -> str:
         f"Measured {when} with `{a.command}`. Target: {target}; memory is {what}, sampled every "
         f"50 ms; settled = {SETTLE_S:g} s after the scenario. Memory budget "
         f"{budget_mb:,.0f} MB; models: the committed `models/` (default `patchnet-aligned`). "
-        f"Machine: {machine()['cpu_count']} cores; load average {loadavg()} at the end.",
+        f"Machine: {machine()['nproc']} cores; load average {loadavg()} at the end.",
         "",
         md_table(
             ["scenario", "peak MB", "settled MB", "s", "outcome"],
@@ -414,6 +416,9 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="small images, short attack (a check)")
     p.add_argument("--url", help="a running server (the compose stack) instead of starting one")
     p.add_argument("--container", help="with --url: read memory from this container's cgroup")
+    p.add_argument(
+        "--slow-url", help="the slow-client scenario against this URL (nginx in front) instead"
+    )
     p.add_argument("--label", default="", help="suffix of the results file and doc section")
     p.add_argument("--no-docs", action="store_true")
     a = p.parse_args()

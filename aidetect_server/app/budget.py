@@ -57,15 +57,16 @@ def machine_memory_bytes() -> int:
     return min(candidates) if candidates else 4096 * MB
 
 
-def default_budget_bytes(memory: int | None = None) -> int:
-    """40% of the memory the process may use, between 512 MB and 4 GB.
+def default_budget_bytes(memory: int | None = None, workers: int = 1) -> int:
+    """40% of the memory the process may use, shared by the worker processes, between
+    512 MB and 4 GB each.
 
-    On a 4 GB host that is 1.6 GB: a maximal batch (32 files of 20 MB) and one
-    50-megapixel image fit at once, and with the ~1 GB the process needs idle (the
-    runtime and the models) the peak stays under 3 GB.
+    On a 4 GB host with one worker that is 1.6 GB: a maximal batch (32 files of 20 MB)
+    and one 50-megapixel image fit at once, and with the ~0.9 GB the process needs idle
+    (the runtime and the models) the peak stays under 3 GB.
     """
     memory = machine_memory_bytes() if memory is None else memory
-    return int(min(max(memory * 0.4, 512 * MB), 4096 * MB))
+    return int(min(max(memory * 0.4 / max(workers, 1), 512 * MB), 4096 * MB))
 
 
 def mb(n: int) -> str:

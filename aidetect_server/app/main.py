@@ -115,7 +115,9 @@ def create_app(settings: Settings | None = None, *, load: bool = True) -> FastAP
     )
     limit_malloc_arenas()  # freed image memory must be reusable by every worker thread
     budget = MemoryBudget(
-        settings.memory_budget_mb * MB if settings.memory_budget_mb else default_budget_bytes(),
+        settings.memory_budget_mb * MB
+        if settings.memory_budget_mb
+        else default_budget_bytes(workers=settings.workers),
         wait_s=settings.memory_wait_s,
         max_waiting=settings.max_concurrency * 4,
     )

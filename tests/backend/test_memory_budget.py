@@ -43,6 +43,7 @@ def test_default_budget_is_40_percent_of_memory_within_bounds() -> None:
     assert default_budget_bytes(4096 * MB) == int(4096 * MB * 0.4)
     assert default_budget_bytes(1024 * MB) == 512 * MB
     assert default_budget_bytes(64 * 1024 * MB) == 4096 * MB
+    assert default_budget_bytes(8192 * MB, workers=2) == int(8192 * MB * 0.4 / 2)
 
 
 def test_working_memory_comes_from_the_header_alone() -> None:
