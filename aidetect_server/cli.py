@@ -30,6 +30,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.update(env)
     import uvicorn
 
+    from aidetect_server.protocol import GuardedH11Protocol
+
     host, port = env["AIDETECT_HOST"], int(env["AIDETECT_PORT"])
     workers = args.workers or settings.workers
     print(f"aidetect {__version__}: serving {registry.root} on http://{host}:{port}", flush=True)
@@ -42,6 +44,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,  # paths only would be harmless, but keep logs free of client data
         timeout_graceful_shutdown=10,
+        http=GuardedH11Protocol,  # header/body deadlines and a connection bound
     )
     return 0
 
