@@ -117,3 +117,10 @@ class RateLimitedError(AIDetectError):
 class RequestTimeoutError(AIDetectError):
     code = "timeout"
     status = 503
+
+
+class ClientTimeoutError(AIDetectError):
+    """The client was too slow: its header or body did not arrive in time (a slow client)."""
+
+    code = "request_timeout"
+    status = 408

@@ -68,6 +68,16 @@ class Settings(BaseSettings):
         0, ge=0, description="Threads decoding images in the CLI's batches; 0 = cores (at most 8)"
     )
     log_level: str = Field("info", description="Uvicorn log level: debug, info, warning, error")
+    # slow and surplus clients (aidetect_server/protocol.py; docs/reliability.md)
+    header_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds a request's header may take to arrive; then 408"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds a request body may make no progress; then 408"
+    )
+    max_connections: int = Field(
+        256, ge=1, description="Open connections per worker; past it a new one gets 503"
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -32,6 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from aidetect_server.protocol import GuardedH11Protocol
+
     # the app's own messages (ready, memory budget, batches stopped) beside uvicorn's
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("aidetect").setLevel(settings.log_level.upper())
@@ -48,6 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,  # paths only would be harmless, but keep logs free of client data
         timeout_graceful_shutdown=10,
+        http=GuardedH11Protocol,  # header/body deadlines and a connection bound
     )
     return 0
 
