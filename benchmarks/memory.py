@@ -71,19 +71,69 @@ def process_memory(pid: int) -> Callable[[], float]:
     return read
 
 
-def container_memory(name: str) -> Callable[[], float]:
-    """The container's cgroup memory (what its limit and the OOM killer count), in MB."""
-    cid = subprocess.run(
+def container_id(name: str) -> str:
+    return subprocess.run(
         ["docker", "inspect", "-f", "{{.Id}}", name], capture_output=True, text=True, check=True
     ).stdout.strip()
-    candidates = [
-        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.current"),
-        Path(f"/sys/fs/cgroup/docker/{cid}/memory.current"),
-    ]
-    path = next((p for p in candidates if p.exists()), None)
-    if path is None:
-        raise RuntimeError(f"no cgroup memory file for {name}: looked at {candidates}")
-    return lambda: int(path.read_text()) / 1024 / 1024
+
+
+def container_memory(name: str) -> Callable[[], float]:
+    """The container's cgroup memory less its inactive file cache (what ``docker stats``
+    shows and what the limit presses on), in MB; cgroup v2 or v1."""
+    cid = container_id(name)
+    for base in (
+        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope"),
+        Path(f"/sys/fs/cgroup/docker/{cid}"),
+    ):
+        if (base / "memory.current").exists():
+            usage, inactive = base / "memory.current", "inactive_file"
+            break
+    else:
+        base = Path(f"/sys/fs/cgroup/memory/docker/{cid}")
+        usage, inactive = base / "memory.usage_in_bytes", "total_inactive_file"
+        if not usage.exists():
+            raise RuntimeError(f"no cgroup memory files for {name} ({cid})")
+
+    def read() -> float:
+        stat = dict(line.split() for line in (base / "memory.stat").read_text().splitlines())
+        return (int(usage.read_text()) - int(stat.get(inactive, 0))) / 1024 / 1024
+
+    return read
+
+
+def container_cpu_s(name: str) -> Callable[[], float]:
+    cid = container_id(name)
+    v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
+    if v1.exists():
+        return lambda: int(v1.read_text()) / 1e9
+    for base in (
+        Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope"),
+        Path(f"/sys/fs/cgroup/docker/{cid}"),
+    ):
+        if (base / "cpu.stat").exists():
+
+            def read(base: Path = base) -> float:
+                stat = dict(line.split() for line in (base / "cpu.stat").read_text().splitlines())
+                return int(stat["usage_usec"]) / 1e6
+
+            return read
+    raise RuntimeError(f"no cgroup cpu files for {name}")
+
+
+def oom_killed(name: str) -> dict:
+    out = subprocess.run(
+        [
+            "docker",
+            "inspect",
+            "-f",
+            "{{.State.OOMKilled}} {{.RestartCount}} {{.State.StartedAt}}",
+            name,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return {"oom_killed": out[0] == "true", "restarts": int(out[1]), "started_at": out[2]}
 
 
 def process_cpu_s(pid: int) -> float:
@@ -168,12 +218,16 @@ def abandoned_batch(url: str, files, hang_up_after: float) -> str:
     return "answered before hang-up: " + answer.decode("latin-1")[9:12]
 
 
-async def slow_client(url: str, kind: str, until: float, stats: Counter) -> None:
+async def slow_client(
+    url: str, kind: str, until: float, stats: Counter, source: str | None = None
+) -> None:
     """Dribble a header (or a body) one byte a second; reconnect when cut off."""
     host, port = url.split("//")[1].split(":")
     while time.monotonic() < until:
         try:
-            reader, writer = await asyncio.open_connection(host, int(port))
+            reader, writer = await asyncio.open_connection(
+                host, int(port), local_addr=(source, 0) if source else None
+            )
         except OSError:
             stats["connect refused"] += 1
             await asyncio.sleep(1)
@@ -214,7 +268,7 @@ async def slow_client(url: str, kind: str, until: float, stats: Counter) -> None
 
 
 async def normal_clients(
-    url: str, n: int, seconds: float, image: bytes
+    url: str, n: int, seconds: float, image: bytes, source: str | None = None
 ) -> tuple[list[float], Counter]:
     latencies: list[float] = []
     statuses: Counter = Counter()
@@ -235,7 +289,8 @@ async def normal_clients(
             if r.status_code == 200:
                 latencies.append(time.perf_counter() - started)
 
-    async with httpx.AsyncClient(timeout=120) as client:
+    transport = httpx.AsyncHTTPTransport(local_address=source) if source else None
+    async with httpx.AsyncClient(timeout=120, transport=transport) as client:
         await asyncio.gather(*(one(client) for _ in range(n)))
     return latencies, statuses
 
@@ -308,14 +363,19 @@ def run_all(url: str, sampler: Sampler, cpu: Callable[[], float] | None, a) -> d
 
     def slow() -> dict:
         url = (a.slow_url or base).rstrip("/")
-        baseline, base_status = asyncio.run(normal_clients(url, 8, a.slow_s / 3, small))
+        who = a.client_address
+        baseline, base_status = asyncio.run(normal_clients(url, 8, a.slow_s / 3, small, who))
 
         async def attack():
             until = time.monotonic() + a.slow_s
             stats: Counter = Counter()
             kinds = ["header", "body"] * (a.slow // 2)
-            tasks = [slow_client(url, k, until, stats) for k in kinds]
-            loaded = normal_clients(url, 8, a.slow_s, small)
+            # one attacker address, or (--spread-attackers) one address per connection
+            tasks = [
+                slow_client(url, k, until, stats, f"127.0.1.{i + 1}" if a.spread else None)
+                for i, k in enumerate(kinds)
+            ]
+            loaded = normal_clients(url, 8, a.slow_s, small, who)
             *_, (lat, statuses) = await asyncio.gather(*tasks, loaded)
             return stats, lat, statuses
 
@@ -356,6 +416,10 @@ def checks(out: dict, budget_mb: float) -> list[tuple[str, bool]]:
     statuses.update(sc["under_attack"]["statuses"])
     bad = {k: v for k, v in statuses.items() if k[:1] == "5" and k != "503 overloaded"}
     rows.append((f"no 5xx other than 503 overloaded ({dict(statuses)})", not bad))
+    if "container" in out:
+        before, after = out["container"]["before"], out["container"]["after"]
+        alive = not after["oom_killed"] and after["started_at"] == before["started_at"]
+        rows.append((f"container never OOM-killed or restarted ({after})", alive))
     ratio = sc["p95_ratio"]
     rows.append(
         (f"slow clients: p95 {ratio or 0:.2f}x unloaded (< 2x)", ratio is not None and ratio < 2)
@@ -367,7 +431,10 @@ def render(out: dict, a, budget_mb: float, rows, label: str) -> str:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     idle = out["idle"]["settled_mb"]
     target = (
-        "the compose stack" if a.url else "`aidetect serve` on loopback (what `scripts/run` starts)"
+        f"the compose stack (batches to the backend at {a.url}, slow and normal clients "
+        f"through {a.slow_url or a.url})"
+        if a.url
+        else "`aidetect serve` on loopback (what `scripts/run` starts)"
     )
     what = "the container's cgroup memory" if a.container else "the server process's RSS"
     lines = [
@@ -428,6 +495,14 @@ def main() -> None:
     p.add_argument(
         "--slow-url", help="the slow-client scenario against this URL (nginx in front) instead"
     )
+    p.add_argument("--client-address", help="source address of the normal clients (e.g. 127.0.0.2)")
+    p.add_argument(
+        "--spread-attackers",
+        dest="spread",
+        action="store_true",
+        help="each slow connection from its own loopback address (127.0.1.N): per-address "
+        "limits cannot single them out",
+    )
     p.add_argument("--label", default="", help="suffix of the results file and doc section")
     p.add_argument("--no-docs", action="store_true")
     a = p.parse_args()
@@ -440,7 +515,10 @@ def main() -> None:
         if read is None:
             raise SystemExit("--url needs --container (where to read the memory from)")
         sampler = Sampler(read)
-        out = run_all(a.url.rstrip("/"), sampler, None, a)
+        before = oom_killed(a.container)
+        out = run_all(a.url.rstrip("/"), sampler, container_cpu_s(a.container), a)
+        after = oom_killed(a.container)
+        out["container"] = {"before": before, "after": after}
     else:
         log = Path(tempfile.mkdtemp()) / "server.log"
         with aidetect_server(
