@@ -227,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("predict", help="score image files and folders")
-    p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument(
+        "paths", nargs="+", help="image files, folders (searched recursively) or URIs (s3://...)"
+    )
     p.add_argument("--model", help="a model name, or the path of an artifact folder")
     p.add_argument(
         "--format",

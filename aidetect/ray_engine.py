@@ -109,8 +109,12 @@ def score_records(
     if model and Path(model).exists():  # a model folder: the same absolute path on the nodes
         model = str(Path(model).resolve())
     config = settings.model_dump(mode="json")
-    config["models_dir"] = str(Path(settings.models_dir).resolve())
-    _init(options.address)
+    for key in ("models_dir", "c2pa_trust_anchors"):  # files the actors read: absolute paths
+        if config.get(key):
+            config[key] = str(Path(config[key]).resolve())
+    owned = "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+    if owned:  # else the caller's Ray (a notebook's ray.init()): used, left running
+        _init(options.address)
     import ray
     import ray.data
 
@@ -144,4 +148,5 @@ def score_records(
                     yield json.loads(text)
                 bar.update(len(batch["record"]))
     finally:
-        ray.shutdown()
+        if owned:
+            ray.shutdown()

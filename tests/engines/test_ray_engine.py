@@ -78,7 +78,19 @@ def test_ray_in_process_gives_the_plain_rows(tiny_models, folder, tmp_path, ray_
     assert not ray.is_initialized()  # the engine shut its Ray down
 
 
-def test_evaluate_on_ray_writes_the_plain_report(tiny_models, tmp_path, ray_env):
+@pytest.fixture
+def ray_in_process(ray_env):
+    """``ray.init()`` by the caller (a notebook's way): the engine uses it, leaves it up."""
+    import ray
+
+    ray.init(include_dashboard=False, num_cpus=2, object_store_memory=100_000_000)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def test_evaluate_on_ray_writes_the_plain_report(tiny_models, tmp_path, ray_in_process):
     from PIL import Image
 
     from tests.support.tiny_models import toy_images
@@ -101,6 +113,7 @@ def test_evaluate_on_ray_writes_the_plain_report(tiny_models, tmp_path, ray_env)
         metrics.pop("command", None), metrics.pop("plots", None)
         reports[engine] = (metrics, (report / "predictions.csv").read_text())
     assert reports["ray"] == reports["local"]
+    assert ray_in_process.is_initialized()  # the caller's Ray, left running
     assert reports["ray"][0]["n"] == 8 and reports["ray"][0]["failures"] == 1
 
 
