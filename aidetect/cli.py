@@ -7,11 +7,9 @@ commands that need them, so ``aidetect --help`` is instant.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from aidetect import __version__
@@ -38,116 +36,63 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _detector(args: argparse.Namespace, settings: Settings):
-    from aidetect.inference import Detector
-    from aidetect.registry import registry_for
+    """The detector (no model loaded yet) and model name the arguments ask for."""
+    from aidetect.batch import detector_for
 
-    registry, name = registry_for(getattr(args, "model", None), settings.models_dir)
-    if not registry.names():
-        sys.stderr.write(NO_MODEL_HELP.format(models_dir=registry.root))
-        raise SystemExit(2)
-    detector = Detector.from_settings(
-        settings,
-        registry=registry,
-        default_model=name,
-        provenance=settings.provenance and not getattr(args, "no_provenance", False),
+    detector, name = detector_for(
+        settings, getattr(args, "model", None), no_provenance=getattr(args, "no_provenance", False)
     )
+    if not detector.registry.names():
+        sys.stderr.write(NO_MODEL_HELP.format(models_dir=detector.registry.root))
+        raise SystemExit(2)
     return detector, name
 
 
+def _ray_options(args: argparse.Namespace):
+    from aidetect.ray_engine import RayOptions
+
+    return RayOptions(
+        address=args.address,
+        workers=args.workers,
+        cpus_per_worker=args.cpus_per_worker,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+    )
+
+
+def _score_records(args: argparse.Namespace, settings: Settings, detector, name, sources):
+    """One record per source (``aidetect.batch.record``), in order, with either engine."""
+    from aidetect.batch import record, score_sources
+
+    no_provenance = getattr(args, "no_provenance", False)
+    if args.engine == "ray":
+        from aidetect.ray_engine import score_records
+
+        detector.registry.metadata(name or detector.default_model)  # unknown model: fail here
+        yield from score_records(
+            list(sources),
+            settings,
+            args.model,
+            no_provenance=no_provenance,
+            options=_ray_options(args),
+        )
+        return
+    for path, res in score_sources(detector, sources, name, batch_size=args.batch_size):
+        yield record(path, res)
+
+
 # --- predict ----------------------------------------------------------------------------------
-def iter_images(paths: list[str]) -> Iterator[Path]:
-    from aidetect.imaging import IMAGE_SUFFIXES
-
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for f in sorted(files):
-                    if Path(f).suffix.lower() in IMAGE_SUFFIXES:
-                        yield Path(root) / f
-        else:
-            yield p
-
-
-CSV_FIELDS = [
-    "path",
-    "ok",
-    "verdict",
-    "ai_probability",
-    "model",
-    "width",
-    "height",
-    "format",
-    "evidence",
-    "error_code",
-    "error",
-]
-
-
-def _row(path: Path, res) -> dict:
-    from aidetect.errors import AIDetectError
-
-    if isinstance(res, AIDetectError):
-        return {"path": str(path), "ok": False, "error": {"code": res.code, "detail": res.detail}}
-    return {"path": str(path), "ok": True, **res.model_dump(mode="json", exclude={"heatmap"})}
-
-
-def _csv_row(row: dict) -> dict:
-    if not row["ok"]:
-        return {
-            "path": row["path"],
-            "ok": False,
-            "error_code": row["error"]["code"],
-            "error": row["error"]["detail"],
-        }
-    return {
-        "path": row["path"],
-        "ok": True,
-        "verdict": row["verdict"],
-        "ai_probability": f"{row['ai_probability']:.6f}",
-        "model": row["model"]["name"],
-        "width": row["image"]["width"],
-        "height": row["image"]["height"],
-        "format": row["image"]["format"],
-        "evidence": "; ".join(
-            f"{e['kind']}:{e['signal']}/{e['strength']}" for e in row["evidence"]
-        ),
-    }
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
+    from aidetect.batch import RecordWriter, iter_images, output_format
+
     settings = _settings(args)
     detector, name = _detector(args, settings)
-    if args.output:
-        with open(args.output, "w", newline="") as out:
-            return _predict(args, detector, name, out)
-    return _predict(args, detector, name, sys.stdout)
-
-
-def _predict(args, detector, name, out) -> int:
-    writer = None
-    if args.format == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-    n_ok = n_err = 0
-
-    def emit(path: Path, res) -> None:
-        nonlocal n_ok, n_err
-        row = _row(path, res)
-        n_ok, n_err = n_ok + row["ok"], n_err + (not row["ok"])
-        if writer is not None:
-            writer.writerow(_csv_row(row))
-        else:
-            out.write(json.dumps(row) + "\n")
-        out.flush()
-
-    for path, res in detector.score_files(
-        iter_images(args.paths), name, batch_size=args.batch_size
-    ):
-        emit(path, res)
-    print(f"{n_ok} image(s) scored, {n_err} error(s)", file=sys.stderr)
-    return 0 if n_ok or not n_err else 1
+    records = _score_records(args, settings, detector, name, iter_images(args.paths))
+    with RecordWriter(output_format(args.format, args.output), args.output or sys.stdout) as writer:
+        for rec in records:
+            writer.write(rec)
+    print(f"{writer.n_ok} image(s) scored, {writer.n_err} error(s)", file=sys.stderr)
+    return 0 if writer.n_ok or not writer.n_err else 1
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -228,6 +173,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if warning:
         print(f"WARNING: {warning}", file=sys.stderr, flush=True)
+    scored = None
+    if args.engine == "ray":  # the same records, scored on the cluster; the same report
+        from aidetect.batch import result_of
+        from aidetect.evaluation import Scored
+
+        records = _score_records(args, settings, detector, name, [str(s.path) for s in samples])
+        scored = Scored([(s, result_of(r)) for s, r in zip(samples, records, strict=True)])
     metrics = evaluate(
         detector,
         samples,
@@ -235,6 +187,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model=name,
         batch_size=args.batch_size,
         progress=not args.quiet,
+        scored=scored,
         extra={
             "command": " ".join(["aidetect", *sys.argv[1:]]),
             "warnings": [warning] if warning else [],
@@ -247,6 +200,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 # --- parser -----------------------------------------------------------------------------------
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("engine (--engine ray needs: pip install 'aidetect[ray]')")
+    g.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process; ray: Ray Data actors on a Ray cluster",
+    )
+    g.add_argument(
+        "--address",
+        help="Ray cluster: 'auto', HOST:PORT of the head, or ray://HOST:10001; "
+        "default: a private Ray on 127.0.0.1 in this process",
+    )
+    g.add_argument(
+        "--workers", type=int, help="Ray actors, each loading the model once (default: 1 per CPU)"
+    )
+    g.add_argument("--cpus-per-worker", type=float, default=1.0, help="CPUs Ray reserves per actor")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aidetect", description="Detect AI-generated images (API server, CLI, training)."
@@ -255,13 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("predict", help="score image files and folders")
-    p.add_argument("paths", nargs="+", help="image files or folders (searched recursively)")
+    p.add_argument(
+        "paths", nargs="+", help="image files, folders (searched recursively) or URIs (s3://...)"
+    )
     p.add_argument("--model", help="a model name, or the path of an artifact folder")
-    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "parquet"],
+        help="default: from the --output suffix (.csv, .parquet), else jsonl",
+    )
     p.add_argument("--output", "-o", help="write here instead of standard output")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--no-provenance", action="store_true", help="pixels only")
     p.add_argument("--models-dir", type=Path)
+    p.add_argument("--quiet", action="store_true", help="no progress bar (Ray engine)")
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("models", help="list, verify or import models")
@@ -290,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--models-dir", type=Path)
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_evaluate)
 
     for entry in command_entry_points():

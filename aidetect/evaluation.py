@@ -281,13 +281,17 @@ def evaluate(
     batch_size: int = 64,
     progress: bool = True,
     extra: dict[str, Any] | None = None,
+    scored: Scored | None = None,
 ) -> dict[str, Any]:
-    """Score ``samples`` in batches and write the report; returns ``metrics.json``'s content."""
+    """Score ``samples`` in batches and write the report; returns ``metrics.json``'s content.
+
+    ``scored``: the samples already scored elsewhere (``evaluate --engine ray``)."""
     report = Path(report_dir)
     report.mkdir(parents=True, exist_ok=True)
     loaded = detector.resolve(model)
     threshold, band = detector.decision_params(loaded)
-    scored = score_samples(detector, samples, model, batch_size=batch_size, progress=progress)
+    if scored is None:
+        scored = score_samples(detector, samples, model, batch_size=batch_size, progress=progress)
     failures = [{"path": str(s.path), "error": f"{e.code}: {e.detail}"} for s, e in scored.failures]
     verdicts: dict[str, int] = {}
     with open(report / "predictions.csv", "w", newline="") as f:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -40,6 +41,8 @@ from aidetect.results import (
 from aidetect.scope import check_scope
 from aidetect.settings import Settings, read_trust_anchors
 from aidetect.verdict import decide, normalise_band
+
+K = TypeVar("K")
 
 
 @dataclass
@@ -371,22 +374,34 @@ class Detector:
     ) -> Iterator[tuple[Path, DetectionResult | AIDetectError]]:
         """Score files in batches (one model call per member per batch), in input order.
 
-        The one loop behind ``aidetect predict``, ``aidetect evaluate``, training's
-        validation and test scoring and ensembles: a file that cannot be read or decoded
-        yields its ``AIDetectError`` in place of a result, and the run goes on.
+        The one loop behind ``aidetect predict``, ``aidetect evaluate`` (with or without
+        Ray), training's validation and test scoring and ensembles: a file that cannot be
+        read or decoded yields its ``AIDetectError`` in place of a result, and the run goes on.
         """
-        batch: list[tuple[Path, bytes | AIDetectError]] = []
+        read = ((Path(raw), self.read(Path(raw))) for raw in paths)
+        return self.score_read(read, model, batch_size=batch_size)
 
-        def flush() -> list[tuple[Path, DetectionResult | AIDetectError]]:
+    def score_read(
+        self,
+        items: Iterable[tuple[K, bytes | AIDetectError]],
+        model: str | None = None,
+        *,
+        batch_size: int = 64,
+    ) -> Iterator[tuple[K, DetectionResult | AIDetectError]]:
+        """``score_files`` for bytes read elsewhere (a URI): ``(key, bytes or the read
+        error)`` in, ``(key, result or error)`` out, in order; ``items`` is read lazily,
+        one batch at a time."""
+        batch: list[tuple[K, bytes | AIDetectError]] = []
+
+        def flush() -> list[tuple[K, DetectionResult | AIDetectError]]:
             blobs = [b for _, b in batch if isinstance(b, bytes)]
             results = iter(self.detect_many(blobs, model) if blobs else [])
-            done = [(p, next(results) if isinstance(b, bytes) else b) for p, b in batch]
+            done = [(k, next(results) if isinstance(b, bytes) else b) for k, b in batch]
             batch.clear()
             return done
 
-        for raw in paths:
-            path = Path(raw)
-            batch.append((path, self.read(path)))
+        for item in items:
+            batch.append(item)
             if len(batch) >= batch_size:
                 yield from flush()
         yield from flush()
