@@ -211,9 +211,9 @@ def render(result: dict) -> str:
     )
     return f"""## Batch scoring on Ray Data (`--engine ray`)
 
-Measured {result["date"]} with `{result["command"]}` (run at `nice -n 10` on the shared
-2-core machine, load average {result["load_start"]} at start, {result["load_end"]} at end,
-while a model training ran at nice 19: absolute rates are noisy, the comparison less so).
+Measured {result["date"]} with `{result["command"]}` on the {m["nproc"]}-core machine, load
+average {result["load_start"]} at start, {result["load_end"]} at end (other jobs may share
+the machine: compare the rows of one run, not runs).
 
 - Machine: {m["nproc"]} CPU cores ({m["cpu"]}), {m["memory_gb"]} GB RAM, Python {m["python"]},
   Keras {m["keras"]} on {m["keras_backend"]} {m.get("tensorflow", "")}, Ray 2.60.0, CPU only.
@@ -233,10 +233,10 @@ loading the model) is the start-up column; on a long job it is paid once per act
 plain command and one actor each use both cores (TensorFlow's threads, Pillow's decoding
 threads), so one actor is not a one-core figure: with 2 actors on 2 cores every core is
 busy, and the per-core rate below is the 2-actor scoring rate over the {m["nproc"]} cores.
-One actor scored faster than the plain command here; the plain command reads, decodes,
-scores and writes in one loop while the actor only decodes and scores (the driver lists
-and writes), but the load from the other jobs also moved between runs, and we did not
-isolate the cause.
+Scoring rates: plain {by["plain"]["scoring_img_s"]:.1f}, one actor
+{by["ray-1"]["scoring_img_s"]:.1f}, two actors {by["ray-2"]["scoring_img_s"]:.1f} images/s.
+On one 2-core machine, where the plain command already keeps both cores busy, Ray adds
+start-up and little speed; what it buys is spreading the same loop over machines.
 
 Memory: each actor holds TensorFlow, the model and a batch of decoded images
 (about {max(max(r["actor_peak_mb"] or [0]) for r in rows)} MB here); the driver only the
