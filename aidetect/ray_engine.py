@@ -68,13 +68,11 @@ class Scorer:
 
 def _init(address: str | None) -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
-    if address is None and "ray" not in sys.modules:  # Ray reads these once, at import
-        # A private Ray: its node address is 127.0.0.1 (Ray would otherwise swap loopback
-        # for the machine's own address), and a token of its own (nothing in ~/.ray).
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        if "RAY_AUTH_MODE" not in os.environ:
-            os.environ["RAY_AUTH_MODE"] = "token"
-            os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    # A private Ray gets a token of its own (nothing written to ~/.ray); Ray reads these
+    # once, at import.
+    if address is None and "ray" not in sys.modules and "RAY_AUTH_MODE" not in os.environ:
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
     try:
         import ray
     except ImportError as exc:

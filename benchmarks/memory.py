@@ -54,6 +54,7 @@ from benchmarks.common import (
     md_table,
     pct,
     replace_section,
+    rss_mb,
 )
 
 DOC = REPO / "docs" / "reliability.md"
@@ -61,16 +62,6 @@ SETTLE_S = 10.0
 
 
 # --- memory of the server ---------------------------------------------------------------------
-def process_memory(pid: int) -> Callable[[], float]:
-    def read() -> float:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    return read
-
-
 def container_id(name: str) -> str:
     return subprocess.run(
         ["docker", "inspect", "-f", "{{.Id}}", name], capture_output=True, text=True, check=True
@@ -524,7 +515,7 @@ def main() -> None:
         with aidetect_server(
             REPO / "models", log, memory_budget_mb=str(a.budget_mb), frontend_dist="/nonexistent"
         ) as (url, proc):
-            sampler = Sampler(process_memory(proc.pid))
+            sampler = Sampler(lambda: rss_mb(proc.pid))
             out = run_all(url, sampler, lambda: process_cpu_s(proc.pid), a)
     sampler.stop()
     rows = checks(out, a.budget_mb)

@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aidetect.errors import OverloadedError
-from aidetect_server.app.api.errors import error_response
+from aidetect_server.app.api.errors import aidetect_error_response
 
 log = logging.getLogger("aidetect.api")
 MB = 1024 * 1024
@@ -62,8 +62,8 @@ def default_budget_bytes(memory: int | None = None, workers: int = 1) -> int:
     512 MB and 4 GB each.
 
     On a 4 GB host with one worker that is 1.6 GB: a maximal batch (32 files of 20 MB)
-    and one 50-megapixel image fit at once, and with the ~0.9 GB the process needs idle
-    (the runtime and the models) the peak stays under 3 GB.
+    and one 50-megapixel image fit at once, beside the ~0.9 GB the process needs idle
+    (the runtime and the models); docs/reliability.md has the measured peaks.
     """
     memory = machine_memory_bytes() if memory is None else memory
     return int(min(max(memory * 0.4 / max(workers, 1), 512 * MB), 4096 * MB))
@@ -283,8 +283,7 @@ class BudgetMiddleware:
             try:
                 await res.grow(declared, "This upload")
             except OverloadedError as exc:
-                response = error_response(exc.status, exc.code, exc.detail, {"Retry-After": "1"})
-                await response(scope, receive, send)
+                await aidetect_error_response(exc)(scope, receive, send)
                 return
             reserved_body = declared
         received = 0

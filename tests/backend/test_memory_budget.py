@@ -152,7 +152,7 @@ def test_a_batch_holds_its_files_and_one_image_at_a_time() -> None:
         assert budget.used == 0  # everything given back
 
 
-def test_a_chunked_upload_past_the_budget_gets_503(tmp_path) -> None:
+def test_a_chunked_upload_past_the_budget_gets_503() -> None:
     fake = FakeDetector()
     with make_client(fake, memory_budget_mb=64, memory_wait_s=0.2) as client:
 

@@ -31,6 +31,12 @@ def error_response(
     return JSONResponse({"detail": detail, "code": code}, status_code=status, headers=headers)
 
 
+def aidetect_error_response(exc: AIDetectError) -> JSONResponse:
+    """An ``AIDetectError`` as its JSON answer; 429 and 503 say when to retry."""
+    headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
+    return error_response(exc.status, exc.code, exc.detail, headers)
+
+
 def validation_detail(errors: list[dict]) -> str:
     """One readable sentence per failed field; input values are never echoed back."""
     parts = []
@@ -43,8 +49,7 @@ def validation_detail(errors: list[dict]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AIDetectError)
     async def _aidetect(_: Request, exc: AIDetectError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
-        return error_response(exc.status, exc.code, exc.detail, headers)
+        return aidetect_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,6 +24,7 @@ from aidetect.imaging import working_bytes
 from aidetect.inference import Detector
 from aidetect.registry import validate_name
 from aidetect.results import BatchItem, BatchResponse, DetectionResult, ErrorBody
+from aidetect.settings import Settings
 from aidetect_server.app.api.deps import DetectorDep, RunnerDep, SettingsDep
 from aidetect_server.app.budget import WorkHold, reservation
 from aidetect_server.app.runner import InferenceRunner
@@ -72,9 +73,8 @@ def decode_base64(text: str) -> bytes:
         raise BadBase64Error(f"The image is not valid base64: {exc}") from exc
 
 
-async def json_field(request: Request, field: str, max_bytes: int) -> bytes:
+async def json_field(request: Request, field: str, settings: Settings) -> bytes:
     """One base64 field of a JSON body, the body bounded to the base64 size of ``max_bytes``."""
-    settings = request.app.state.aidetect.settings
     body = await read_body(request, limit=image_body_limit(settings, "json"))
     parsing = 2 * len(body)  # the parsed text and the decoded bytes, beside the body
     memory = reservation(request)
@@ -91,8 +91,10 @@ async def json_field(request: Request, field: str, max_bytes: int) -> bytes:
         del payload
     finally:
         memory.shrink(parsing)
-    if len(data) > max_bytes:
-        raise TooManyBytesError(f"The image has {len(data):,} bytes; the limit is {max_bytes:,}.")
+    if len(data) > settings.max_bytes:
+        raise TooManyBytesError(
+            f"The image has {len(data):,} bytes; the limit is {settings.max_bytes:,}."
+        )
     return data
 
 
@@ -199,7 +201,7 @@ async def detect(
     runner.check_capacity()  # refuse before reading up to max_bytes of body
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "application/json":
-        data = await json_field(request, "image", settings.max_bytes)
+        data = await json_field(request, "image", settings)
     elif ctype == "multipart/form-data":
         parts = await read_multipart(
             request,

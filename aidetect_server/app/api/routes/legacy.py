@@ -49,7 +49,7 @@ async def legacy_predict(
     request: Request, detector: DetectorDep, runner: RunnerDep, settings: SettingsDep
 ) -> LegacyResponse:
     runner.check_capacity()
-    data = await json_field(request, "bytes_data", settings.max_bytes)
+    data = await json_field(request, "bytes_data", settings)
     model = settings.legacy_model or detector.registry.legacy_name()
     result = await unless_disconnected(
         request,
