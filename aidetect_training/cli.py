@@ -68,6 +68,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         val=args.val,
         test=args.test,
         target_fpr=args.target_fpr,
+        families=[f for f in (args.families or "").split(",") if f],
         version=args.version,
         progress=not args.quiet,
     )
@@ -116,6 +117,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--val", type=float, default=0.15)
     e.add_argument("--test", type=float, default=0.15)
     e.add_argument("--target-fpr", type=float, default=0.05)
+    e.add_argument(
+        "--families",
+        default="",
+        help="with --data: fit on the AI images of these families only (comma-separated "
+        "names or patterns, as `aidetect train --families`); default every family",
+    )
     e.add_argument("--version", default="1.0.0")
     e.add_argument("--quiet", action="store_true")
     e.set_defaults(func=cmd_ensemble)

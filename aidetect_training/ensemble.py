@@ -15,11 +15,16 @@ With ``--data`` the threshold and uncertain band are chosen on validation (as fo
 single models) and the test split is evaluated into ``<output>/report/``; the
 split is the same hash-based one training uses (same ``--seed``, ``--val``,
 ``--test``), so members trained on the same data were not fitted on these images.
+``--families`` keeps the AI images of those families only, exactly as ``aidetect train
+--families`` does: an ensemble of members that never saw a family must not be fitted
+on it either, or the held-out evaluation (``aidetect_training.heldout``) would judge it
+on a family its weights and threshold were chosen with.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +67,7 @@ def build_ensemble(
     val: float = 0.15,
     test: float = 0.15,
     target_fpr: float = 0.05,
+    families: Sequence[str] = (),
     version: str = "1.0.0",
     progress: bool = True,
     command: str | None = None,
@@ -82,6 +88,7 @@ def build_ensemble(
         args += ["--rule", rule, "--seed", str(seed), "--target-fpr", str(target_fpr)]
         if data is not None:
             args += ["--data", str(data), "--val", str(val), "--test", str(test)]
+            args += ["--families", ",".join(families)] if families else []
         command = shlex.join(args)
     meta_d: dict[str, Any] = {
         "name": name,
@@ -100,8 +107,11 @@ def build_ensemble(
         return write_artifact(out, meta_d).model_dump(mode="json", exclude_none=True)
 
     from aidetect_training.data import split_samples
+    from aidetect_training.run import family_selected
 
     samples = split_samples(list_samples(data), val, test, seed, root=data)
+    if families:
+        samples = [s for s in samples if s.label == 0 or family_selected(s, families)]
     parts = {k: [s for s in samples if s.split == k] for k in ("train", "val", "test")}
     if not parts["val"]:
         raise AIDetectError(f"{data}: no validation images to fit the ensemble on")
@@ -125,7 +135,7 @@ def build_ensemble(
             "metrics": {"members_validation_auc": auc},
         }
 
-    meta_d["training_data"] = data_meta(data, parts)
+    meta_d["training_data"] = {**data_meta(data, parts), "families": list(families) or "all"}
     final = finish_artifact(
         out,
         meta_d,

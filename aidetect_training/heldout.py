@@ -2,7 +2,8 @@
 ``family`` column).
 
 For each model, read from its metadata which AI families it trained on (the
-``--families`` patterns of its run; none recorded means every family in its data).
+``--families`` patterns of its run; none recorded means every family in its data; an
+ensemble: what any member trained on or the ensemble was fitted on).
 Then score, through the serving path (``Registry`` + ``Detector``):
 
 - the **real test photos** (split ``test``): the negatives of every comparison;
@@ -15,7 +16,8 @@ Per family: ROC-AUC and average precision against the real test photos, the dete
 rate at the model's own threshold, and the same on photo-like content only. The headline
 is the mean ROC-AUC over the held-out genuine families (text-to-image generators), with
 the false-positive rate on the real test photos at the shipped threshold. Scores are
-cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash), so a
+cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash; an
+ensemble's key covers its members' hashes, weights and rule), so a
 report can be rebuilt without scoring again.
 
 ``python -m aidetect_training.heldout --data DIR --models-dir models --models a,b
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import shlex
 import sys
@@ -84,11 +87,37 @@ def selection(samples: Sequence[Sample], trained: Sequence[str]) -> list[Sample]
     return out
 
 
+def model_digest(registry, name: str) -> str:
+    """What the scores of ``name`` depend on: its file's sha256; for an ensemble, its
+    members' digests with their weights and the rule (it has no file of its own)."""
+    meta = registry.metadata(name)
+    if not meta.members:
+        return str(meta.sha256)
+    parts = [meta.ensemble_rule or "", f"{meta.threshold:.6f}"]
+    parts += [f"{m.name}:{m.weight:.6f}:{model_digest(registry, m.name)}" for m in meta.members]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def model_trained_families(
+    registry, name: str, all_families: Sequence[str], gen2fam: dict[str, str]
+) -> list[str]:
+    """``trained_families`` of a model; for an ensemble, every family any member trained
+    on or the ensemble's weights and threshold were fitted on."""
+    meta = registry.metadata(name)
+    own = trained_families(meta.model_dump(mode="json"), all_families, gen2fam)
+    if not meta.members:
+        return own
+    seen = set(own)
+    for m in meta.members:
+        seen.update(model_trained_families(registry, m.name, all_families, gen2fam))
+    return [f for f in all_families if f in seen]
+
+
 def score_cached(detector, name: str, samples: Sequence[Sample], cache: Path) -> dict[str, float]:
     """P(AI) for each sample's path, scored through the serving path, cached on disk."""
     from aidetect.evaluation import score_samples
 
-    digest = detector.registry.metadata(name).sha256
+    digest = model_digest(detector.registry, name)
     scores: dict[str, float] = {}
     if cache.is_file():
         with open(cache, newline="") as f:
@@ -133,7 +162,7 @@ def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) ->
     meta = detector.registry.metadata(name).model_dump(mode="json")
     families = sorted({s.family or s.generator for s in samples if s.label == 1})
     gen2fam = {s.generator: s.family for s in samples if s.label == 1 and s.family}
-    trained = trained_families(meta, families, gen2fam)
+    trained = model_trained_families(detector.registry, name, families, gen2fam)
     chosen = selection(samples, trained)
     scores = score_cached(detector, name, chosen, out / name / "scores.csv")
     kept = [s for s in chosen if str(s.path) in scores]

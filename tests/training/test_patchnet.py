@@ -172,3 +172,49 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     # cached scores: the second run scored nothing again and gave the same numbers
     again = json.loads((tmp_path / "out" / "heldout.json").read_text())["models"]["patch-toy"]
     assert again["per_family"] == res["per_family"]
+
+
+def test_heldout_judges_an_ensemble_on_what_no_member_and_no_fit_saw(pairs, models_dir, tmp_path):
+    """An ensemble fitted with --families keeps the held-out family held out; fitted on
+    every family it does not; its score cache follows its members' weights."""
+    from aidetect.cli import main
+    from aidetect_training import heldout
+
+    if not (models_dir / "patch-toy" / "metadata.json").is_file():
+        pytest.skip("needs the model of test_patchnet_trains_and_is_served_with_its_heatmap")
+    train(pairs, models_dir / "svm-toy", "--arch", "svm", "--image-size", "16",
+          "--policy", "crops", "--max-crops", "4", "--families", "toy-ae")  # fmt: skip
+    members = ["--members", "patch-toy", "svm-toy", "--data", str(pairs), "--quiet"]
+    assert main(["ensemble", *members, "--output", str(models_dir / "ens-aligned"),
+                 "--families", "toy-ae"]) == 0  # fmt: skip
+    assert main(["ensemble", *members, "--output", str(models_dir / "ens-all")]) == 0
+    # no data: equal weights, fitted on nothing; what it saw is what its members saw
+    plain = ["ensemble", "--members", "patch-toy", "svm-toy", "--quiet"]
+    assert main([*plain, "--output", str(models_dir / "ens-plain")]) == 0
+    fitted = json.loads((models_dir / "ens-aligned" / "metadata.json").read_text())
+    assert fitted["training_data"]["families"] == ["toy-ae"]
+    assert "--families toy-ae" in fitted["command"]
+    counts = fitted["training_data"]["counts"]["per_generator"]
+    assert "toy-held" not in counts and counts["toy-ae"] > 0
+
+    models = "ens-aligned,ens-all,ens-plain"
+    argv = ["--data", str(pairs), "--models-dir", str(models_dir),
+            "--models", models, "--out", str(tmp_path / "out")]  # fmt: skip
+    assert heldout.main(argv) == 0
+    res = json.loads((tmp_path / "out" / "heldout.json").read_text())["models"]
+    assert res["ens-aligned"]["trained_families"] == ["toy-ae"]
+    assert res["ens-plain"]["trained_families"] == ["toy-ae"]
+    assert res["ens-aligned"]["per_family"]["toy-held"]["held_out"]
+    n_held = sum(1 for s in list_samples(pairs) if s.family == "toy-held")
+    assert res["ens-aligned"]["per_family"]["toy-held"]["n"] == n_held
+    # fitted on every family: toy-held is no longer held out, only its test split is scored
+    assert res["ens-all"]["trained_families"] == ["toy-ae", "toy-held"]
+    assert not res["ens-all"]["per_family"]["toy-held"]["held_out"]
+
+    registry = Registry(models_dir)
+    before = heldout.model_digest(registry, "ens-aligned")
+    assert before == heldout.model_digest(registry, "ens-aligned")
+    meta = json.loads((models_dir / "ens-aligned" / "metadata.json").read_text())
+    meta["members"][0]["weight"], meta["members"][1]["weight"] = 0.25, 0.75
+    (models_dir / "ens-aligned" / "metadata.json").write_text(json.dumps(meta))
+    assert heldout.model_digest(Registry(models_dir), "ens-aligned") != before
