@@ -77,11 +77,10 @@ def _input(meta: ModelMetadata) -> list[str]:
     spec = meta.input
     if spec is None:
         return []
-    crops = (
-        f", up to {spec.crops.max_crops} crops, {spec.crops.aggregate}"
-        if spec.policy == "crops"
-        else ""
-    )
+    pooled = spec.crops.aggregate
+    if pooled == "top_logit":
+        pooled += f" (mean logit of the top {spec.crops.top_fraction:.0%} of crops)"
+    crops = f", up to {spec.crops.max_crops} crops, {pooled}" if spec.policy == "crops" else ""
     return [
         f"- policy `{spec.policy}`, {spec.size}x{spec.size}, scale `{spec.scale}`{crops}",
         "- decoding and preprocessing: `aidetect.imaging` and `aidetect.preprocess` "

@@ -14,7 +14,8 @@ Policies (declared in each model's ``metadata.json``):
     Several ``size x size`` crops at native resolution, never resized; images
     smaller than a crop are padded by mirroring. Crops sit on an even grid that
     covers the image (at most ``max_crops``); the model scores each crop and the
-    scores are aggregated (mean of logits by default).
+    scores are aggregated (mean of logits by default; ``top_logit``: the mean logit of
+    the most AI-looking quarter of the crops).
 
 Scaling: ``raw`` hands float32 pixels in 0..255 to the model (which normalises
 inside itself, e.g. ResNet50's ``preprocess_input`` layer); ``unit`` divides by
@@ -41,9 +42,15 @@ _RESAMPLE = {
 }
 
 
+AGGREGATES = ("mean_logit", "mean_prob", "max", "top_logit")
+
+
 class CropSpec(BaseModel):
     max_crops: int = Field(16, ge=1, le=256)
-    aggregate: Literal["mean_logit", "mean_prob", "max"] = "mean_logit"
+    #: how per-crop P(AI) become one: mean of logits, mean of probabilities, the largest,
+    #: or ``top_logit``: the mean logit of the ``top_fraction`` most AI-looking crops
+    aggregate: Literal["mean_logit", "mean_prob", "max", "top_logit"] = "mean_logit"
+    top_fraction: float = Field(0.25, gt=0.0, le=1.0)
 
 
 class InputSpec(BaseModel):
@@ -169,4 +176,8 @@ def aggregate(probabilities: np.ndarray, spec: InputSpec) -> float:
         return float(probs.mean())
     if rule == "max":
         return float(probs.max())
-    return float(sigmoid(logit(probs).mean()))
+    z = logit(probs)
+    if rule == "top_logit":
+        k = max(1, math.ceil(z.size * spec.crops.top_fraction))
+        z = np.sort(z)[-k:]
+    return float(sigmoid(z.mean()))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aidetect.datasets import Sample
-from aidetect.preprocess import CropSpec, InputSpec
+from aidetect.preprocess import AGGREGATES, CropSpec, InputSpec
 from aidetect.registry import validate_name
 from aidetect_training.options import option, to_args
 
@@ -50,6 +50,14 @@ class RunConfig:
         "default: the architecture's, resize for svm/cnn/resnet50)",
     )
     max_crops: int = option(16, help="crops policy: crops per image")
+    aggregate: str = option(
+        "mean_logit",
+        choices=AGGREGATES,
+        help="crops policy: how crop scores make the image's (top_logit: mean logit of the "
+        "--top-fraction most AI-looking crops); it decides only the threshold and the "
+        "reports, not the training, which sees single crops",
+    )
+    top_fraction: float = option(0.25, help="top_logit: share of the crops pooled")
     class_weight: str = option(
         "auto", choices=("auto", "none"), help="auto: n / (2 n_class) from the training split"
     )
@@ -121,7 +129,9 @@ class RunConfig:
             policy=self.policy,  # type: ignore[arg-type]
             size=self.image_size,
             scale=scale,  # type: ignore[arg-type]
-            crops=CropSpec(max_crops=self.max_crops),
+            crops=CropSpec(
+                max_crops=self.max_crops, aggregate=self.aggregate, top_fraction=self.top_fraction
+            ),
         )
 
     @property

@@ -16,9 +16,9 @@ Per family: ROC-AUC and average precision against the real test photos, the dete
 rate at the model's own threshold, and the same on photo-like content only. The headline
 is the mean ROC-AUC over the held-out genuine families (text-to-image generators), with
 the false-positive rate on the real test photos at the shipped threshold. Scores are
-cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash; an
-ensemble's key covers its members' hashes, weights and rule), so a
-report can be rebuilt without scoring again.
+cached per model (``<out>/<model>/scores.csv``, keyed by the model file's hash and input
+spec; an ensemble's key covers its members' keys, weights and rule), so a report can be
+rebuilt without scoring again.
 
 ``python -m aidetect_training.heldout --data DIR --models-dir models --models a,b
 --out reports/heldout``
@@ -88,11 +88,13 @@ def selection(samples: Sequence[Sample], trained: Sequence[str]) -> list[Sample]
 
 
 def model_digest(registry, name: str) -> str:
-    """What the scores of ``name`` depend on: its file's sha256; for an ensemble, its
-    members' digests with their weights and the rule (it has no file of its own)."""
+    """What the scores of ``name`` depend on: its file's sha256 and how its crop scores
+    are pooled; for an ensemble, its members' digests with their weights and the rule
+    (it has no file of its own)."""
     meta = registry.metadata(name)
     if not meta.members:
-        return str(meta.sha256)
+        spec = meta.input.model_dump_json() if meta.input else ""
+        return hashlib.sha256(f"{meta.sha256}|{spec}".encode()).hexdigest()
     parts = [meta.ensemble_rule or "", f"{meta.threshold:.6f}"]
     parts += [f"{m.name}:{m.weight:.6f}:{model_digest(registry, m.name)}" for m in meta.members]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -73,6 +73,32 @@ def test_aggregate_rules():
     )
 
 
+def test_top_logit_pools_the_most_ai_looking_share_of_crops():
+    from aidetect.preprocess import logit, sigmoid
+
+    probs = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.95])
+    top = InputSpec(policy="crops", size=32, crops={"aggregate": "top_logit"})
+    # a quarter of 8 crops: the two highest
+    assert aggregate(probs, top) == pytest.approx(float(sigmoid(logit(probs[-2:]).mean())))
+    # order does not matter; a fraction is rounded up to whole crops, at least one
+    assert aggregate(probs[::-1], top) == pytest.approx(aggregate(probs, top))
+    third = InputSpec(
+        policy="crops", size=32, crops={"aggregate": "top_logit", "top_fraction": 0.3}
+    )
+    assert aggregate(probs, third) == pytest.approx(float(sigmoid(logit(probs[-3:]).mean())))
+    one = InputSpec(policy="crops", size=32, crops={"aggregate": "top_logit", "top_fraction": 0.01})
+    assert aggregate(probs, one) == pytest.approx(0.95)
+    everything = {"aggregate": "top_logit", "top_fraction": 1.0}
+    mean = InputSpec(policy="crops", size=32)
+    assert aggregate(probs, InputSpec(policy="crops", size=32, crops=everything)) == pytest.approx(
+        aggregate(probs, mean)
+    )
+    # a few AI-looking crops move it more than the mean of all
+    assert aggregate(probs, top) > aggregate(probs, mean)
+    with pytest.raises(ValueError):
+        InputSpec(policy="crops", size=32, crops={"aggregate": "top_logit", "top_fraction": 0})
+
+
 def test_rejects_non_rgb_uint8():
     with pytest.raises(ValueError):
         preprocess(np.zeros((4, 4), np.uint8), InputSpec(policy="resize", size=8))

@@ -218,3 +218,14 @@ def test_heldout_judges_an_ensemble_on_what_no_member_and_no_fit_saw(pairs, mode
     meta["members"][0]["weight"], meta["members"][1]["weight"] = 0.25, 0.75
     (models_dir / "ens-aligned" / "metadata.json").write_text(json.dumps(meta))
     assert heldout.model_digest(Registry(models_dir), "ens-aligned") != before
+    # a member pooling its crops another way scores differently: a new key
+    before = heldout.model_digest(Registry(models_dir), "patch-toy")
+    path = models_dir / "patch-toy" / "metadata.json"
+    original = path.read_text()
+    meta = json.loads(original)
+    meta["input"]["crops"]["aggregate"] = "top_logit"
+    path.write_text(json.dumps(meta))
+    try:
+        assert heldout.model_digest(Registry(models_dir), "patch-toy") != before
+    finally:
+        path.write_text(original)
