@@ -432,11 +432,12 @@ def _ok(v: Any, goal: float, higher: bool) -> str:
     return "met" if (v >= goal if higher else v <= goal) else "missed"
 
 
-def write_docs(path: Path, section: str) -> None:
-    """Replace the marked section of ``path`` (or put it after the title)."""
+def write_docs(path: Path, section: str, marks: tuple[str, str] = (MARK_START, MARK_END)) -> None:
+    """Replace the section of ``path`` between ``marks`` (or put it after the title)."""
+    start, end = marks
     text = path.read_text() if path.is_file() else "# Evaluation\n"
-    if MARK_START in text and MARK_END in text:
-        a, b = text.index(MARK_START), text.index(MARK_END) + len(MARK_END)
+    if start in text and end in text:
+        a, b = text.index(start), text.index(end) + len(end)
         text = text[:a] + section + text[b:]
     else:
         head, _, rest = text.partition("\n")

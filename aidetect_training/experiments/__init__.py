@@ -9,6 +9,7 @@ and tables.
 
     python -m aidetect_training.experiments robustness  --data CORPUS --models-dir models --out DIR
     python -m aidetect_training.experiments lofo        --data CORPUS --arch svm --out DIR
+    python -m aidetect_training.experiments lofo        --data CORPUS --like MODEL --out DIR
     python -m aidetect_training.experiments calibration --data CORPUS --models-dir models --out DIR
     python -m aidetect_training.experiments seed        --data CORPUS --seed-model FILE --out DIR
     python -m aidetect_training.experiments report      --data CORPUS --out DIR \
@@ -24,4 +25,9 @@ calibration,seed,lofo-svm,lofo-cnn}/results.json`` (whichever exist). Reruns are
 cheap: a report whose model fingerprint (SHA-256, creation time) is unchanged is
 reused, a LOFO model already trained with the same command is kept (``--force``
 redoes both). Transformed images and LOFO models belong outside the repository.
+
+``lofo --like MODEL`` retrains a shipped model's own recorded recipe without each
+text-to-image family it trained on, and scores each model with
+``aidetect_training.heldout`` (``lofo.cmd_lofo_like``); ``--docs FILE`` writes its
+section of ``docs/evaluation.md``.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,13 +39,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     lo = sub.add_parser("lofo", help="leave one generator family out: retrain and test")
     common(lo, models=False)
-    lo.add_argument("--arch", choices=("svm", "cnn"), required=True)
-    lo.add_argument("--epochs", type=int, default=6)
-    lo.add_argument("--image-size", type=int, default=128)
+    recipe = lo.add_mutually_exclusive_group(required=True)
+    recipe.add_argument(
+        "--arch",
+        choices=("svm", "cnn"),
+        help="retrain this architecture (crops policy, 16 crops, seed 0) on a manifest "
+        "without the family",
+    )
+    recipe.add_argument(
+        "--like",
+        metavar="MODEL",
+        help="retrain MODEL's recorded recipe (its metadata's command: every option but "
+        "--output, --name and --families, which drops the held-out family) on --data as given, "
+        "and score each model on every picture of the family it never saw "
+        "(MODEL: a name in --models-dir or an artifact folder)",
+    )
+    lo.add_argument("--models-dir", type=Path, default=Path("models"), help="where --like looks")
+    lo.add_argument("--epochs", type=int, help="--arch only (default: 6)")
+    lo.add_argument("--image-size", type=int, help="--arch only (default: 128)")
     lo.add_argument("--workers", type=int, default=0, help="aidetect train --workers")
-    lo.add_argument("--families", help=f"comma list (default: {','.join(FAMILIES)})")
+    lo.add_argument(
+        "--families",
+        help=f"comma list of families to leave out (default: {','.join(FAMILIES)}; with "
+        "--like: the text-to-image families MODEL trained on)",
+    )
     lo.add_argument(
         "--resume", action="store_true", help="continue interrupted trainings (aidetect --resume)"
+    )
+    lo.add_argument(
+        "--docs",
+        type=Path,
+        help="with --like: write its section of this file (docs/evaluation.md), between "
+        "<!-- lofo-like:start --> and <!-- lofo-like:end -->",
     )
     lo.set_defaults(func=cmd_lofo)
 
@@ -81,5 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the recorded command
     args.func(args)
     return 0

@@ -490,12 +490,18 @@ def cmd_report(a: argparse.Namespace) -> dict[str, Any]:
     doc = "".join(sections[k].format_map(values) for k in sections if wanted.get(k))
     Path(a.doc).parent.mkdir(parents=True, exist_ok=True)
     Path(a.doc).write_text(doc.rstrip() + "\n")
-    # the held-out section (python -m aidetect_training.heldout --docs) has its own
-    # generator: keep it
+    # the held-out section (python -m aidetect_training.heldout --docs) and the --like
+    # LOFO one (experiments lofo --like --docs) have their own generators: keep them
+    from aidetect_training.experiments.lofo import LIKE_END, LIKE_START
     from aidetect_training.heldout import MARK_END, MARK_START, write_docs
 
-    if old and MARK_START in old and MARK_END in old:
-        write_docs(Path(a.doc), old[old.index(MARK_START) : old.index(MARK_END) + len(MARK_END)])
+    kept = [
+        old[old.index(start) : old.index(end) + len(end)]
+        for start, end in ((MARK_START, MARK_END), (LIKE_START, LIKE_END))
+        if old and start in old and end in old
+    ]
+    if kept:
+        write_docs(Path(a.doc), "\n\n".join(kept))
     print(f"wrote {a.doc}")
     for name in cal:
         snippet = model_card_snippet(res, name, sections)

@@ -17,8 +17,10 @@ FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
 GOALS = {"test_auc": 0.99, "lofo_mean_auc": 0.90, "jpeg75_drop": 0.03, "test_fpr": 0.05}
 
 
-def command() -> str:
-    return shlex.join(["python", "-m", "aidetect_training.experiments", *sys.argv[1:]])
+def command(argv: Sequence[str] | None = None) -> str:
+    """This run as a shell command (``argv``: its arguments, default ``sys.argv``)."""
+    args = sys.argv[1:] if argv is None else argv
+    return shlex.join(["python", "-m", "aidetect_training.experiments", *args])
 
 
 def write_json(path: Path, obj: Any) -> None:

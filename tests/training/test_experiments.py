@@ -179,8 +179,14 @@ def test_report_from_results(corpus: Path, tmp_path: Path) -> None:
         (out / key).mkdir(parents=True)
         (out / key / "results.json").write_text(json.dumps(obj))
     doc = tmp_path / "evaluation.md"
+    # sections other commands generate survive the report; hand-written text does not
+    held = "<!-- heldout:start -->\nheld-out table\n<!-- heldout:end -->"
+    like = "<!-- lofo-like:start -->\nlofo --like table\n<!-- lofo-like:end -->"
+    doc.write_text(f"# Evaluation\n\n{held}\n\nhand-written\n\n{like}\n\nold report\n")
     assert main(["report", "--out", str(out), "--data", str(corpus), "--doc", str(doc)]) == 0
     text = doc.read_text()
+    assert text.count(held) == text.count(like) == 1 and text.index(held) < text.index(like)
+    assert "old report" not in text and "hand-written" not in text
     assert "| toy | jpeg75 | 0.9000 |" in text
     assert "AUC drop after JPEG 75 <= 0.03 | toy | 0.0800 | missed" in text
     assert "test ROC-AUC >= 0.99 | toy | 0.9800 | missed" in text
