@@ -46,6 +46,7 @@ SYNTHETIC_FAMILIES = (
     "esrgan-medium",
     "esrgan-thick",
     "esrgan-default",
+    "esrgan-idealo-gans",
     *REALESRGAN_FAMILIES,
 )
 KIND = {"taef2": "autoencoder (aligned round trips)"}

