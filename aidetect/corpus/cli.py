@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="comma-separated generator families or generators, e.g. "
         "esrgan-slim,esrgan-thick-x4 (default: esrgan-slim,esrgan-medium,"
         "esrgan-thick; esrgan-default is identical to esrgan-slim-x2; ae8 is the "
-        "self-trained autoencoder)",
+        "self-trained autoencoder; esrgan-idealo-gans is idealo's GAN RRDN x4; "
+        "realesrgan-x4plus, realesrgan-x4plus-anime and realesr-animevideov3 are "
+        "Real-ESRGAN on the CPU, from the realesrgan extra)",
     )
     b.add_argument(
         "--fakes-per-real",
@@ -91,6 +93,32 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     b.set_defaults(func=_build)
 
+    a = sub.add_parser(
+        "add-families",
+        help="add super-resolution families to a built corpus (keeps everything else)",
+        description="Make fakes of new generator families from a built corpus's REAL crops "
+        "(downscale, upscale back; same encoder, size and split) and append them to its "
+        "manifest.csv and summary.json. A generator already in the corpus is refused.",
+    )
+    a.add_argument("--data", required=True, help="corpus directory with manifest.csv")
+    a.add_argument(
+        "--families",
+        required=True,
+        help="families or generators to add, as for build --families (e.g. realesrgan-x4plus)",
+    )
+    a.add_argument(
+        "--fakes-per-real",
+        type=float,
+        required=True,
+        help="new fakes per real crop, over all the added generators (corpus-v2 has 0.1 "
+        "per ESRGAN family)",
+    )
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--workers", type=int, default=2, help="processes making fakes (default 2)")
+    a.add_argument("--npm-cache", default=None, help="ESRGAN package cache (~/.cache/aidetect/npm)")
+    a.add_argument("--ae-weights", default=None, help="weights of the ae8 family")
+    a.set_defaults(func=_add)
+
     c = sub.add_parser(
         "check-shortcuts",
         help="check that file size / format / image size cannot predict the label",
@@ -133,9 +161,7 @@ def _build(args: argparse.Namespace) -> int:
             jpeg_match=not args.no_jpeg_match,
             generated=bool(args.shared_data) and not args.no_generated,
         )
-        keys = ("total", "counts", "sources_per_split", "per_family", "build_seconds")
-        print(json.dumps({k: summary[k] for k in keys}, indent=2))
-        return 0
+        return _show(summary, "total", "counts", "sources_per_split", "per_family", "build_seconds")
     summary = build_corpus(
         out=args.out,
         sources=args.sources,
@@ -151,8 +177,29 @@ def _build(args: argparse.Namespace) -> int:
         ae_weights=args.ae_weights,
         balance_sizes=args.balance_file_size,
     )
-    keys = ("total", "counts", "photos_per_split", "per_generator", "build_seconds")
-    print(json.dumps({k: summary[k] for k in keys}, indent=2))
+    return _show(summary, "total", "counts", "photos_per_split", "per_generator", "build_seconds")
+
+
+def _add(args: argparse.Namespace) -> int:
+    from aidetect.corpus.build import add_families
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    summary = add_families(
+        args.data,
+        args.families,
+        fakes_per_real=args.fakes_per_real,
+        seed=args.seed,
+        workers=args.workers,
+        npm_cache=args.npm_cache,
+        ae_weights=args.ae_weights,
+    )
+    # a corpus-v2 summary counts per family, a corpus-v1 one per generator
+    return _show(summary, "total", "counts", "per_family", "per_generator", "added_families")
+
+
+def _show(summary: dict, *keys: str) -> int:
+    """Print the summary's ``keys`` that it has as JSON; the command's exit code."""
+    print(json.dumps({k: summary[k] for k in keys if k in summary}, indent=2))
     return 0
 
 

@@ -12,6 +12,12 @@ and two custom layers of UpscalerJS (RRDN): ``MultiplyBeta`` (multiply by 0.2) a
 
 Value range, from UpscalerJS's ``packages/shared/src/esrgan/esrgan.js``: the RDN models
 (slim, medium, default) take and return 0..255, the RRDN model (thick) 0..1.
+
+``idealo-gans`` is ``models/idealo/gans`` of ``@upscalerjs/models@0.9.0`` (MIT): idealo's
+own pretrained GAN RRDN x4 from ``image-super-resolution`` (a different network from
+``esrgan-thick``: narrower dense blocks, other weights), converted with uint8-quantized
+weights. It takes and returns 0..1, as idealo's code does (``lr / 255``): fed 0..255 its
+output spans -132..347 on a photo crop, fed 0..1 it stays within -7..272.
 """
 
 from __future__ import annotations
@@ -31,18 +37,29 @@ NPM_PACKAGES = {
     "medium": "@upscalerjs/esrgan-medium",
     "thick": "@upscalerjs/esrgan-thick",
     "default": "@upscalerjs/default-model",
+    "idealo-gans": "@upscalerjs/models",
 }
 NPM_VERSION = "1.0.0"
+#: packages at another version than NPM_VERSION
+NPM_VERSIONS = {"idealo-gans": "0.9.0"}
 SCALES = (2, 3, 4, 8)
+#: models with a single scale
+ONLY_SCALE = {"default": 2, "idealo-gans": 4}
 #: Input/output value range per architecture (UpscalerJS esrgan.js: rdn 0..255, rrdn 0..1).
-VALUE_RANGE = {"slim": 255.0, "medium": 255.0, "thick": 1.0, "default": 255.0}
+VALUE_RANGE = {"slim": 255.0, "medium": 255.0, "thick": 1.0, "default": 255.0, "idealo-gans": 1.0}
+
+
+def npm_version(size: str) -> str:
+    return NPM_VERSIONS.get(size, NPM_VERSION)
 
 
 def model_json_path(package_dir: Path, size: str, scale: int) -> Path:
+    if size in ONLY_SCALE and scale != ONLY_SCALE[size]:
+        raise ValueError(f"{NPM_PACKAGES[size]} only has a x{ONLY_SCALE[size]} network")
     if size == "default":
-        if scale != 2:
-            raise ValueError("default-model only has a x2 network")
         return package_dir / "models" / "model.json"
+    if size == "idealo-gans":
+        return package_dir / "models" / "idealo" / "gans" / "model.json"
     return package_dir / "models" / f"x{scale}" / "model.json"
 
 
@@ -143,19 +160,35 @@ def build_keras_model(model_json: dict):
     ), layers
 
 
+#: TF.js affine weight quantization (tfjs-converter ``--quantize_uint8/uint16``)
+QUANTIZED = {"uint8": np.dtype("u1"), "uint16": np.dtype("<u2")}
+
+
 def read_weights(model_json: dict, base_dir: Path) -> dict[str, np.ndarray]:
-    """The named float32 weights of a TF.js model (shards concatenated per group)."""
+    """The named float32 weights of a TF.js model (shards concatenated per group).
+
+    Quantized weights (``quantization: {dtype: uint8|uint16, scale, min}``, as in
+    ``@upscalerjs/models``) are restored as tfjs-core's ``decodeWeights`` does:
+    ``q * scale + min``.
+    """
     out: dict[str, np.ndarray] = {}
     for group in model_json["weightsManifest"]:
         blob = b"".join((base_dir / p).read_bytes() for p in group["paths"])
         pos = 0
         for w in group["weights"]:
-            if w.get("dtype", "float32") != "float32" or "quantization" in w:
+            q = w.get("quantization")
+            if w.get("dtype", "float32") != "float32" or (q and q["dtype"] not in QUANTIZED):
                 raise ValueError(f"unsupported weight encoding for {w['name']}")
             n = int(np.prod(w["shape"])) if w["shape"] else 1
-            arr = np.frombuffer(blob, dtype="<f4", count=n, offset=pos).reshape(w["shape"])
-            out[w["name"]] = arr
-            pos += 4 * n
+            if q:
+                dt = QUANTIZED[q["dtype"]]
+                raw = np.frombuffer(blob, dtype=dt, count=n, offset=pos)
+                arr = (raw * np.float32(q["scale"]) + np.float32(q["min"])).astype(np.float32)
+                pos += dt.itemsize * n
+            else:
+                arr = np.frombuffer(blob, dtype="<f4", count=n, offset=pos)
+                pos += 4 * n
+            out[w["name"]] = arr.reshape(w["shape"])
         if pos != len(blob):
             raise ValueError(f"weight shards hold {len(blob)} bytes, manifest uses {pos}")
     return out

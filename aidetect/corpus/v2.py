@@ -342,7 +342,7 @@ def build_corpus_v2(
             w.writeheader()
             w.writerows(gen_sources)
 
-    summary = summarize_v2(rows)
+    summary = v1.summarize_v2(rows)
     summary.update(
         {
             "corpus": "corpus-v2",
@@ -441,25 +441,3 @@ def write_manifest_v2(path: Path, rows: list[dict[str, str]]) -> None:
             for r in rows
         ],
     )
-
-
-def summarize_v2(rows: list[dict[str, str]]) -> dict:
-    per_split = {s: Counter() for s in v1.SPLITS}
-    per_family: dict[str, Counter] = {}
-    content: Counter = Counter()
-    sources = {s: set() for s in v1.SPLITS}
-    for r in rows:
-        per_split[r["split"]]["FAKE" if r["label"] == "1" else "REAL"] += 1
-        per_family.setdefault(r["family"], Counter())[r["split"]] += 1
-        content[(r["family"], r["content"])] += 1
-        sources[r["split"]].add(r["source_id"])
-    return {
-        "total": len(rows),
-        "counts": {s: dict(per_split[s]) for s in v1.SPLITS},
-        "sources_per_split": {s: len(sources[s]) for s in v1.SPLITS},
-        "per_family": {f: dict(c) for f, c in sorted(per_family.items())},
-        "content_per_family": {
-            f: {c: n for (ff, c), n in sorted(content.items()) if ff == f}
-            for f in sorted(per_family)
-        },
-    }

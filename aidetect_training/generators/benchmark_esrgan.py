@@ -1,11 +1,13 @@
-"""Measure CPU throughput of the ESRGAN fake generators (crops per second, one process).
+"""Measure CPU throughput of the super-resolution fake generators (crops per second, one
+process): the ESRGAN families and Real-ESRGAN (``--families realesrgan-x4plus``).
 
     nice -n 10 .venv/bin/python aidetect_training/generators/benchmark_esrgan.py \
         --crop 256 --repeats 5
 
 Each timing covers the whole fake: bicubic downscale of a crop by s, the network's x s
 upscale, the centre crop back to the crop size. The first call per model (graph tracing)
-is excluded. Threads default to 1 per process, as in ``aidetect corpus build``.
+is excluded. TensorFlow threads default to 1 per process, as in ``aidetect corpus build``;
+Real-ESRGAN (ncnn) uses its own default thread count.
 """
 
 from __future__ import annotations
@@ -33,13 +35,7 @@ def main() -> None:
     import sklearn.datasets
     import tensorflow as tf
 
-    from aidetect.corpus.build import (
-        DEFAULT_NPM_CACHE,
-        expand_generators,
-        make_fake,
-        npm_package_dir,
-    )
-    from aidetect.corpus.esrgan import Upscaler
+    from aidetect.corpus.build import DEFAULT_NPM_CACHE, expand_generators, load_upscaler, make_fake
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -50,8 +46,7 @@ def main() -> None:
     crop = np.ascontiguousarray(img[:c, :c])
     results = {}
     for gen in expand_generators(args.families):
-        size, scale = gen.removeprefix("esrgan-").rsplit("-x", 1)
-        up = Upscaler.load(npm_package_dir(size, npm_cache), size, int(scale))
+        up = load_upscaler(gen, npm_cache)
         make_fake(crop, up)  # warm-up (tracing)
         t0 = time.perf_counter()
         for _ in range(args.repeats):

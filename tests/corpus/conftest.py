@@ -1,4 +1,5 @@
-"""Fixtures for the corpus tests: offline except for one ``npm pack`` of esrgan-slim (cached)."""
+"""Fixtures for the corpus tests: offline except for ``npm pack`` of esrgan-slim and
+@upscalerjs/models (cached)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,27 @@ def npm_cache() -> Path:
     return Path(os.environ.get("AIDETECT_NPM_CACHE", DEFAULT_NPM_CACHE)).expanduser()
 
 
+def _npm_package(size: str, npm_cache: Path) -> Path:
+    """An UpscalerJS package, fetched once with ``npm pack``; skips when that cannot be."""
+    from aidetect.corpus.esrgan import NPM_PACKAGES, npm_version
+
+    pkg = f"{NPM_PACKAGES[size]}@{npm_version(size)}"
+    cached = npm_cache / pkg.lstrip("@").replace("/", "-").replace("@", "-") / "package"
+    if not (cached / "package.json").exists() and shutil.which("npm") is None:
+        pytest.skip(f"npm is not installed: cannot fetch {pkg}")
+    try:
+        return npm_package_dir(size, npm_cache)
+    except Exception as exc:  # registry unreachable
+        pytest.skip(f"could not fetch {pkg} with npm pack: {exc}")
+
+
 @pytest.fixture(scope="session")
 def slim_package(npm_cache: Path) -> Path:
-    """The unpacked ``@upscalerjs/esrgan-slim@1.0.0`` package, fetched once with ``npm pack``."""
-    cached = npm_cache / "upscalerjs-esrgan-slim-1.0.0" / "package" / "package.json"
-    if not cached.exists() and shutil.which("npm") is None:
-        pytest.skip("npm is not installed: cannot fetch @upscalerjs/esrgan-slim@1.0.0")
-    try:
-        return npm_package_dir("slim", npm_cache)
-    except Exception as exc:  # registry unreachable
-        pytest.skip(f"could not fetch @upscalerjs/esrgan-slim@1.0.0 with npm pack: {exc}")
+    """The unpacked ``@upscalerjs/esrgan-slim@1.0.0`` package."""
+    return _npm_package("slim", npm_cache)
+
+
+@pytest.fixture(scope="session")
+def idealo_package(npm_cache: Path) -> Path:
+    """The unpacked ``@upscalerjs/models@0.9.0`` package (idealo's GAN and PSNR models)."""
+    return _npm_package("idealo-gans", npm_cache)
