@@ -75,13 +75,16 @@ def trained_families(
 
     td = meta.get("training_data") or {}
     pats = td.get("families")
+    gens = (td.get("counts") or {}).get("per_generator", {})
+    seen = {(gen2fam or {}).get(g) or family_of(g) for g in gens}
     if not pats or pats == "all":
         # runs before families were recorded: the families of the generators in its data;
         # a model whose data is not recorded (an imported seed model) saw none of ours
-        gens = (td.get("counts") or {}).get("per_generator", {})
-        seen = {(gen2fam or {}).get(g) or family_of(g) for g in gens}
         return [f for f in all_families if f in seen]
-    return [f for f in all_families if any(fnmatchcase(f, p) for p in pats)]
+    # a family added to the corpus after the run matches its patterns (esrgan-*) but was
+    # not in its data: only families both chosen and counted were trained on
+    chosen = [f for f in all_families if any(fnmatchcase(f, p) for p in pats)]
+    return [f for f in chosen if f in seen] if gens else chosen
 
 
 def selection(samples: Sequence[Sample], trained: Sequence[str]) -> list[Sample]:

@@ -229,3 +229,20 @@ def test_heldout_judges_an_ensemble_on_what_no_member_and_no_fit_saw(pairs, mode
         assert heldout.model_digest(Registry(models_dir), "patch-toy") != before
     finally:
         path.write_text(original)
+
+
+def test_a_family_added_after_training_is_held_out_even_if_a_pattern_matches():
+    from aidetect_training.heldout import trained_families
+
+    meta = {
+        "training_data": {
+            "families": ["taef2", "esrgan-*"],
+            "counts": {"per_generator": {"taef2": 9, "esrgan-slim-x2": 3, "real": 9}},
+        }
+    }
+    fams = ["esrgan-idealo-gans", "esrgan-slim", "sd1", "taef2"]
+    gen2fam = {"esrgan-slim-x2": "esrgan-slim", "esrgan-idealo-gans": "esrgan-idealo-gans"}
+    assert trained_families(meta, fams, gen2fam) == ["esrgan-slim", "taef2"]
+    # counts not recorded: the patterns alone
+    del meta["training_data"]["counts"]
+    assert trained_families(meta, fams, gen2fam) == ["esrgan-idealo-gans", "esrgan-slim", "taef2"]
