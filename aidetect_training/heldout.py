@@ -288,6 +288,32 @@ MARK_START, MARK_END = "<!-- heldout:start -->", "<!-- heldout:end -->"
 GOALS = {"heldout_mean_auc": 0.90, "fpr": 0.05, "jpeg75_drop": 0.05}
 
 
+def seen_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per model: the families it trained on, and what that makes of its rows."""
+    out = []
+    for name, r in results.items():
+        trained = r["trained_families"]
+        t2i = [f for f in trained if kind_of(f) == "text-to-image"]
+        what = ", ".join(f"`{f}`" for f in trained) or "none of these families"
+        note = (
+            f"its {', '.join(t2i)} rows are in-distribution (test split only)"
+            if t2i
+            else "every text-to-image family is new to it"
+        )
+        out.append(f"- `{name}` ({r.get('architecture') or 'model'}): trained on {what}; {note}.")
+    return out
+
+
+def sample_sizes(results: dict[str, dict[str, Any]]) -> str:
+    """'12-253 images per family, 159 real test crops (...)' from the scored rows."""
+    ns = [row["n"] for r in results.values() for row in r["per_family"].values() if row.get("n")]
+    reals = {r["real_test_photos"] for r in results.values()}
+    real = max(reals) if reals else 0
+    span = f"{min(ns)}-{max(ns)} images per family" if ns else "no images"
+    step = f" (one false positive moves the FPR by {100 / real:.1f} points)" if real else ""
+    return f"{span}, {real} real test crops{step}"
+
+
 def docs_section(
     results: dict[str, dict[str, Any]],
     command: str,
@@ -354,16 +380,13 @@ def docs_section(
     lines += [
         "### Held-out families",
         "",
-        "Which model saw what: `patchnet-aligned` (the default) and `svm-aligned` trained on "
-        "real crops, their TAEF2 round trips and the super-resolution fakes only "
-        "(`--families 'taef2,esrgan-*'`), so every text-to-image family is new to them; "
-        "`svm-mixed` also trained on the genuine outputs' training split, so its text-to-image "
-        "rows are in-distribution (its recipe, retrained without each family in turn, is in "
-        "the leave-one-family-out section after this one); "
-        "`svm-residual` trained on corpus-v1's super-resolution fakes; the seed's CIFAKE model "
-        "on CIFAKE. Small samples: 12-253 images per family, 159 real test crops from 68 "
-        "photos (one false positive moves the FPR by 0.6 points); crops of one picture are "
-        "correlated, so the effective sample is smaller than n.",
+        "Which model saw what (from each model's recorded training data; an ensemble: "
+        "its members' and its fit's):",
+        "",
+        *seen_lines(results),
+        "",
+        f"Small samples: {sample_sizes(results)}; crops of one picture are correlated, so "
+        "the effective sample is smaller than n.",
         "",
         "Each cell: images scored, ROC-AUC and average precision against the real test "
         "crops, and the share detected at the model's threshold. A family the model trained "
