@@ -167,7 +167,7 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     text = docs.read_text()
     assert heldout.MARK_START in text and "older text" in text and "toy-held" in text
     # what each model saw is written from its metadata, not from prose about other models
-    assert "- `patch-toy` (patchnet): trained on `toy-ae`; every text-to-image" in text
+    assert "- `patch-toy` (patchnet): trained on `toy-ae`; its toy-ae rows are in-dist" in text
     n_real = sum(1 for s in list_samples(pairs) if s.label == 0 and s.split == "test")
     assert f"{n_real} real test crops" in text
     # a second run replaces the section instead of adding another
