@@ -19,6 +19,7 @@ TABLE: dict[str, str] = {
     "cnn": "aidetect_training.cnn",
     "resnet50": "aidetect_training.resnet50",
     "patchnet": "aidetect_training.patchnet",
+    "effnet-probe": "aidetect_training.effnet_probe",
 }
 
 

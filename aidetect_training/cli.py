@@ -69,6 +69,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         test=args.test,
         target_fpr=args.target_fpr,
         families=[f for f in (args.families or "").split(",") if f],
+        equal_weights=args.equal_weights,
         version=args.version,
         progress=not args.quiet,
     )
@@ -122,6 +123,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="",
         help="with --data: fit on the AI images of these families only (comma-separated "
         "names or patterns, as `aidetect train --families`); default every family",
+    )
+    e.add_argument(
+        "--equal-weights",
+        action="store_true",
+        help="with --data and rule mean: keep equal weights, fit only the threshold "
+        "(fitted weights favour the member best on the families it was fitted on)",
     )
     e.add_argument("--version", default="1.0.0")
     e.add_argument("--quiet", action="store_true")

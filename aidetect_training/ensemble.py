@@ -9,7 +9,9 @@ members (registry names in the same models folder) with weights, and a rule:
 - ``mean``: the weighted mean of the members' P(AI). With ``--data``, weights are
   fitted on the validation split: the non-negative weights summing to 1 that
   minimise the log-loss of the weighted mean (so a weak or redundant member gets
-  little weight); without data, weights are equal.
+  little weight); without data, or with ``--equal-weights``, weights are equal
+  (fitting picks the member best on the *trained* families, which need not be the one
+  that generalises: docs/evaluation.md, "Frozen EfficientNet-Lite features").
 
 With ``--data`` the threshold and uncertain band are chosen on validation (as for
 single models) and the test split is evaluated into ``<output>/report/``; the
@@ -68,6 +70,7 @@ def build_ensemble(
     test: float = 0.15,
     target_fpr: float = 0.05,
     families: Sequence[str] = (),
+    equal_weights: bool = False,
     version: str = "1.0.0",
     progress: bool = True,
     command: str | None = None,
@@ -89,6 +92,7 @@ def build_ensemble(
         if data is not None:
             args += ["--data", str(data), "--val", str(val), "--test", str(test)]
             args += ["--families", ",".join(families)] if families else []
+            args += ["--equal-weights"] if equal_weights else []
         command = shlex.join(args)
     meta_d: dict[str, Any] = {
         "name": name,
@@ -118,12 +122,12 @@ def build_ensemble(
 
     def fit(scored: Scored, meta: dict[str, Any]) -> dict[str, Any]:
         y, p = scored.labels, scored.member_probabilities
-        if rule == "mean":
+        if rule == "mean" and not equal_weights:
             weights = fit_mean_weights(p, y)
             weight_rule = "simplex weights minimising validation log-loss of the weighted mean"
         else:
             weights = np.full(len(members), 1.0 / len(members))
-            weight_rule = "equal weights (majority vote)"
+            weight_rule = "equal weights (majority vote)" if rule == "vote" else "equal weights"
         auc = {m: compute_metrics(y, p[:, i], 0.5)["roc_auc"] for i, m in enumerate(members)}
         return {
             **meta,

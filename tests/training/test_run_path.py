@@ -29,6 +29,7 @@ TINY = {
     "cnn": ["--image-size", "16"],
     "resnet50": ["--image-size", "32", "--weights", "none", "--unfreeze", "2"],
     "patchnet": ["--image-size", "16", "--max-crops", "4", "--patches-per-image", "2"],
+    "effnet-probe": ["--image-size", "32", "--effnet-stage", "2", "--effnet-weights", "none"],
 }
 
 
@@ -63,7 +64,7 @@ def writes(monkeypatch) -> dict[str, int]:
 
 
 def test_the_table_lists_every_architecture_with_distinct_flags() -> None:
-    assert set(architectures.TABLE) == {"svm", "cnn", "resnet50", "patchnet"}
+    assert set(architectures.TABLE) == {"svm", "cnn", "resnet50", "patchnet", "effnet-probe"}
     seen: set[str] = set()
     from aidetect_training.options import flags
 

@@ -156,6 +156,13 @@ def test_ensemble_fitted_on_validation(datasets, models_dir, capsys):
     res = detector.detect(sample.path.read_bytes(), "ens")
     expect = sum(w * m.ai_probability for w, m in zip(weights, res.models, strict=True))
     assert res.ai_probability == pytest.approx(expect / sum(weights), abs=1e-5)
+    # equal weights on request: only the threshold is fitted on validation
+    assert main([*args[:-2], str(models_dir / "ens-eq"), "--quiet", "--data", str(data),
+                 "--equal-weights"]) == 0  # fmt: skip
+    eq = registry.metadata("ens-eq")
+    assert [m.weight for m in eq.members] == [0.5, 0.5]
+    assert getattr(eq, "weight_rule", None) == "equal weights"
+    assert "--equal-weights" in eq.command and "validation" in getattr(eq, "threshold_rule", "")
     # majority vote without data: equal weights, threshold 0.5
     assert main([*args[:-2], str(models_dir / "vote"), "--rule", "vote", "--quiet"]) == 0
     vote = registry.metadata("vote")
