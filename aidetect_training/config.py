@@ -105,6 +105,12 @@ class RunConfig:
         record=False,
         help="XLA compilation (auto: on GPU / JAX, off on TensorFlow CPU)",
     )
+    init_from: Path | None = option(  # noqa: RUF009
+        None,
+        help="Keras architectures: start from the weights of this model (a name in the "
+        "models folder or an artifact folder; checked against its SHA-256) of the same "
+        "architecture and input, e.g. to train a shipped model further or on your own data",
+    )
     resume: bool = option(
         False, record=False, help="continue an interrupted run from <output>/checkpoints/"
     )

@@ -168,6 +168,38 @@ def raw_pixels(cfg: RunConfig) -> InputSpec:
     return cfg.spec("raw")
 
 
+def init_weights(model: Any, name: str, spec: InputSpec, cfg: RunConfig) -> dict[str, Any]:
+    """Copy the weights of ``--init-from`` (verified like serving does) into ``model``.
+
+    The source must be a model of the same architecture, input size and policy, with
+    weights of the same shapes (Keras checks each; a mismatch is a ValueError, which
+    ``aidetect train`` reports as a usage error); returns what the metadata records.
+    """
+    from aidetect.registry import LoadedModel, registry_for
+    from aidetect.settings import get_settings
+
+    assert cfg.init_from is not None
+    registry, source = registry_for(str(cfg.init_from), get_settings().models_dir)
+    loaded = registry.load(source or "")
+    meta = loaded.metadata
+    if not isinstance(loaded, LoadedModel) or meta.format != "keras":
+        raise ValueError(f"--init-from {cfg.init_from}: not a Keras model")
+    if meta.architecture != name:
+        raise ValueError(f"--init-from {cfg.init_from} is a {meta.architecture} model, not {name}")
+    src = meta.input
+    if src is None or (src.policy, src.size) != (spec.policy, spec.size):
+        raise ValueError(
+            f"--init-from {cfg.init_from}: its input ({src.policy if src else '?'} "
+            f"{src.size if src else '?'}px) differs from this run's ({spec.policy} {spec.size}px)"
+        )
+    try:
+        model.set_weights(loaded.estimator.get_weights())
+    except ValueError as exc:
+        raise ValueError(f"--init-from {cfg.init_from}: weights do not fit: {exc}") from exc
+    log(cfg, f"starting from the weights of {meta.name} {meta.version} ({meta.sha256})")
+    return {"name": meta.name, "version": meta.version, "sha256": meta.sha256}
+
+
 def train_keras(
     name: str,
     build: Builder,
@@ -183,6 +215,8 @@ def train_keras(
     try:
         plan = build(cfg, splits, spec)
         model = plan.model
+        if cfg.init_from is not None:
+            plan.details["init_from"] = init_weights(model, name, spec, cfg)
         train_ds, val_ds = loaders(cfg, splits, spec)
         prepare_checkpoints(cfg)
         log(cfg, f"training {model.name}: {model.count_params():,} parameters, {device()}")

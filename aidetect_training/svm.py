@@ -183,6 +183,8 @@ def train_seed(cfg: RunConfig, splits: Splits) -> Trained:
 
 
 def train(cfg: RunConfig, splits: Splits) -> Trained:
+    if cfg.init_from is not None:
+        raise ValueError("--init-from is for Keras architectures: an svm is fitted from scratch")
     if cfg.arch_options.svm_mode == "seed":
         return train_seed(cfg, splits)
     return train_fast(cfg, splits)

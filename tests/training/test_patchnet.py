@@ -250,3 +250,36 @@ def test_a_family_added_after_training_is_held_out_even_if_a_pattern_matches():
     # counts not recorded: the patterns alone
     del meta["training_data"]["counts"]
     assert trained_families(meta, fams, gen2fam) == ["esrgan-idealo-gans", "esrgan-slim", "taef2"]
+
+
+def test_init_from_starts_from_a_models_weights_and_records_it(pairs, tmp_path, capsys):
+    """``--init-from``: the weights of a model of the same architecture and input are the
+    start (zero epochs: the same scores), the source's digest is recorded, and a model
+    that does not fit is refused before any training."""
+    from aidetect.cli import main
+
+    common = ("--arch", "patchnet", "--policy", "crops", "--image-size", "16", "--max-crops", "4")
+    src = tmp_path / "src"
+    src_meta = train(pairs, src, *common, "--seed", "1")
+    out = tmp_path / "again"
+    meta = train(pairs, out, *common, "--epochs", "0", "--seed", "2", "--init-from", str(src))
+    assert meta["training"]["init_from"] == {
+        "name": "src", "version": src_meta["version"], "sha256": src_meta["sha256"]
+    }  # fmt: skip
+    assert f"--init-from {src}" in meta["command"]
+    registry = Registry(tmp_path)
+    a, b = registry.load("src"), registry.load("again")
+    sample = next(s for s in list_samples(pairs) if s.label == 1)
+    pixels = np.asarray(Image.open(sample.path).convert("RGB"))
+    batch, _ = preprocess(pixels, a.spec, heatmap_boxes(pixels.shape[1], pixels.shape[0], a.spec))
+    np.testing.assert_allclose(a.predict_ai_proba(batch), b.predict_ai_proba(batch), atol=1e-6)
+    # a fresh start with the other seed scores differently: the weights came from src
+    fresh = train(pairs, tmp_path / "fresh", *common, "--epochs", "0", "--seed", "2")
+    assert fresh["sha256"] != meta["sha256"]
+
+    base = ["train", "--data", str(pairs), "--quiet", "--workers", "1", "--epochs", "0"]
+    bad = tmp_path / "bad"
+    wrong_size = [*common[:4], "--image-size", "32", "--output", str(bad)]
+    assert main([*base, *wrong_size, "--init-from", str(src)]) == 2
+    assert "input (crops 16px) differs" in capsys.readouterr().err
+    assert main([*base, "--arch", "svm", "--output", str(bad), "--init-from", str(src)]) == 2
