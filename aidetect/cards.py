@@ -112,6 +112,20 @@ def _training(meta: ModelMetadata) -> list[str]:
             f"{fmt(tr.get('images_per_second'), 1)} images/s "
             f"(end to end from files, {tr.get('device', 'CPU')})"
         )
+        links = []
+        src = tr.get("init_from")
+        while isinstance(src, dict):  # started from another model's weights, and so on
+            links.append(
+                f"{src.get('name')} {src.get('version')} (SHA-256 {str(src.get('sha256'))[:12]}...)"
+            )
+            src = src.get("init_from")
+        if links:
+            lines.append(
+                "- started from the weights of "
+                + ", which started from ".join(links)
+                + " (`training.init_from` in metadata.json holds each one's command); "
+                "the training time is this run's only"
+            )
     return [*lines, ""]
 
 

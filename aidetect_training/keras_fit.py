@@ -197,7 +197,15 @@ def init_weights(model: Any, name: str, spec: InputSpec, cfg: RunConfig) -> dict
     except ValueError as exc:
         raise ValueError(f"--init-from {cfg.init_from}: weights do not fit: {exc}") from exc
     log(cfg, f"starting from the weights of {meta.name} {meta.version} ({meta.sha256})")
-    return {"name": meta.name, "version": meta.version, "sha256": meta.sha256}
+    # the source's own command (and its source, if it had one): the chain that rebuilds it
+    source = {"name": meta.name, "version": meta.version, "sha256": meta.sha256}
+    if meta.command:
+        source["command"] = meta.command
+    training = getattr(meta, "training", None)  # an extra field of the metadata
+    chain = training.get("init_from") if isinstance(training, dict) else None
+    if chain:
+        source["init_from"] = chain
+    return source
 
 
 def train_keras(

@@ -162,6 +162,11 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     meta = json.loads((models_dir / "patch-toy" / "metadata.json").read_text())
     assert [h["family"] for h in meta["scope"]["held_out"]] == ["toy-held"]
     assert meta["scope"]["held_out"][0]["n"] == n_held
+    # the trained images are the model's own training split's
+    own = meta["training_data"]["splits"]["train"]["per_generator"]["toy-ae"]
+    assert meta["scope"]["trained_on"] == [
+        {"family": "toy-ae", "kind": "text-to-image", "images": own}
+    ]
     card = (models_dir / "patch-toy" / "README.md").read_text()
     assert "## Generators it has and has not seen" in card and "toy-held" in card
     text = docs.read_text()
@@ -264,9 +269,16 @@ def test_init_from_starts_from_a_models_weights_and_records_it(pairs, tmp_path, 
     out = tmp_path / "again"
     meta = train(pairs, out, *common, "--epochs", "0", "--seed", "2", "--init-from", str(src))
     assert meta["training"]["init_from"] == {
-        "name": "src", "version": src_meta["version"], "sha256": src_meta["sha256"]
+        "name": "src", "version": src_meta["version"], "sha256": src_meta["sha256"],
+        "command": src_meta["command"],
     }  # fmt: skip
     assert f"--init-from {src}" in meta["command"]
+    # a chain of runs keeps every link: the source's own source is recorded too
+    third = train(pairs, tmp_path / "third", *common, "--epochs", "0", "--init-from", str(out))
+    assert third["training"]["init_from"]["init_from"]["sha256"] == src_meta["sha256"]
+    card = (tmp_path / "third" / "README.md").read_text()
+    assert "started from the weights of again 1.0.0" in card
+    assert f"which started from src 1.0.0 (SHA-256 {src_meta['sha256'][:12]}" in card
     registry = Registry(tmp_path)
     a, b = registry.load("src"), registry.load("again")
     sample = next(s for s in list_samples(pairs) if s.label == 1)
