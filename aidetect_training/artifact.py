@@ -10,7 +10,7 @@ only then writes ``metadata.json`` and the model card (``aidetect.cards``), once
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,48 @@ def choose_threshold(
     return t, (lo, hi), rule
 
 
+def choose_threshold_with_variants(
+    y: np.ndarray, p: np.ndarray, target_fpr: float, variant_reals: dict[str, np.ndarray]
+) -> tuple[float, tuple[float, float] | None, str]:
+    """``choose_threshold``, then each edge raised until its false-positive rate also holds
+    on every transformed copy of the validation reals (``variant_reals``: variant ->
+    scores of the reals' copies): the worst variant decides each edge."""
+    t, band, rule = choose_threshold(y, p, target_fpr)
+    if band is None or not variant_reals:
+        return t, band, rule
+
+    def edge(fpr: float, base: float) -> float:
+        reals = [threshold_for_fpr(np.zeros(len(v), int), v, fpr) for v in variant_reals.values()]
+        return max([base, *reals])
+
+    t = edge(target_fpr, t)
+    lo = min(edge(BAND_FPRS[0], band[0]), t)
+    hi = max(edge(BAND_FPRS[1], band[1]), t)
+    rule += (
+        "; each also on the same reals as " + ", ".join(variant_reals) + " copies "
+        "(aidetect_training.variants), the worst one deciding"
+    )
+    return t, (lo, hi), rule
+
+
+def score_variant_reals(
+    detector: Detector, staged: Any, name: str, reals: list[Sample], variants: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """P(AI) of transformed copies of ``reals`` (written to a temporary folder, scored
+    through the serving path, then deleted), per variant."""
+    import tempfile
+
+    from aidetect_training.variants import write_variant
+
+    out: dict[str, np.ndarray] = {}
+    with tempfile.TemporaryDirectory(prefix="aidetect-variants-") as tmp:
+        for v in variants:
+            copies = write_variant(reals, Path(tmp) / v, v)
+            scored = score_samples(detector, copies, name, desc=v)
+            out[v] = np.array([combine_members(staged, r) for r in scored.member_probabilities])
+    return out
+
+
 def data_meta(dataset: str | Path, parts: dict[str, list[Sample]]) -> dict[str, Any]:
     """``training_data``: the data set and counts per split, class and generator."""
     everything = [s for v in parts.values() for s in v]
@@ -77,12 +119,16 @@ def finish_artifact(
     progress: bool = True,
     fit: Fitter | None = None,
     test_note: str | None = None,
+    threshold_variants: Sequence[str] = (),
 ) -> ModelMetadata:
     """Threshold on ``parts["val"]``, report on ``parts["test"]``, then write the artifact.
 
     ``meta`` is complete but for the threshold and metrics; a model's file is already
     in ``out`` (``model_file`` and ``sha256`` in ``meta``). ``test_note`` marks a
-    report made on another split when there is no test split.
+    report made on another split when there is no test split. ``threshold_variants``
+    makes the threshold and band hold on transformed copies of the validation reals too
+    (``choose_threshold_with_variants``); their false-positive rates at the chosen
+    threshold go to ``metrics.validation.variant_fpr``.
     """
     name = meta["name"]
     registry = Registry(out.parent)
@@ -98,8 +144,19 @@ def finish_artifact(
             staged = registry.stage(complete_metadata(meta), estimator)
         y = scored.labels
         p = np.array([combine_members(staged, row) for row in scored.member_probabilities])
-        t, band, rule = choose_threshold(y, p, target_fpr)
+        reals = [s for s, _ in scored.ok if s.label == 0]  # those that decoded
+        variant_reals = (
+            score_variant_reals(detector, staged, name, reals, threshold_variants)
+            if threshold_variants and reals
+            else {}
+        )
+        t, band, rule = choose_threshold_with_variants(y, p, target_fpr, variant_reals)
         val_metrics = compute_metrics(y, p, t, scored.generators, band)
+        if variant_reals:
+            val_metrics["variant_fpr"] = {
+                v: {"n": len(q), "false_positive_rate": float((q >= t).mean())}
+                for v, q in variant_reals.items()
+            }
     else:
         t, band, rule = 0.5, None, "no validation split: default threshold 0.5"
     meta = {**meta, "threshold": t, "uncertain_band": band, "threshold_rule": rule}

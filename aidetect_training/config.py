@@ -27,6 +27,19 @@ def _augment(text: Any) -> tuple[str, ...]:
     return parse_augment(text)
 
 
+def _variants(text: Any) -> tuple[str, ...]:
+    from aidetect_training.variants import VARIANTS
+
+    names = tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    unknown = [v for v in names if v not in VARIANTS or v == "original"]
+    if unknown:
+        raise ValueError(
+            f"unknown threshold variant {', '.join(unknown)}; choose from "
+            + ", ".join(v for v in VARIANTS if v != "original")
+        )
+    return names
+
+
 @dataclass
 class RunConfig:
     data: Path = option(  # noqa: RUF009 (option() is dataclasses.field)
@@ -95,6 +108,15 @@ class RunConfig:
     val: float = option(0.15, help="validation fraction")
     test: float = option(0.15, help="test fraction")
     target_fpr: float = option(0.05, help="threshold: this false-positive rate on validation reals")
+    threshold_variants: tuple[str, ...] = option(
+        (),
+        parse=lambda v: _variants(v),
+        show=",".join,
+        help="choose the threshold and uncertain band so that the --target-fpr holds on the "
+        "validation reals as given AND on copies of them as people pass photos on (comma "
+        "list of jpeg90,jpeg75,jpeg50,downscale50,centrecrop,screenshot; the worst one "
+        "decides; default: the reals as given only)",
+    )
     learning_rate: float | None = option(None, help="default: 1e-3 (resnet50 head too)")
     mixed_precision: bool = option(
         False, help="mixed_bfloat16 compute (GPUs); the output layer stays float32"

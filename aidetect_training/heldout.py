@@ -127,6 +127,26 @@ def model_trained_families(
     return [f for f in all_families if f in seen]
 
 
+def model_trained_images(registry, name: str, gen2fam: dict[str, str]) -> dict[str, int]:
+    """Training images per AI family, from the model's own recorded training split (not
+    the evaluation corpus's: a model trained on another corpus counts its own data); for
+    an ensemble without recorded data, each family's largest count among its members."""
+    from aidetect.datasets import family_of
+
+    meta = registry.metadata(name).model_dump(mode="json")
+    train = ((meta.get("training_data") or {}).get("splits") or {}).get("train") or {}
+    counts: dict[str, int] = {}
+    for gen, n in (train.get("per_generator") or {}).items():
+        if gen != "real":
+            fam = gen2fam.get(gen) or family_of(gen)
+            counts[fam] = counts.get(fam, 0) + int(n)
+    if not counts:
+        for m in registry.metadata(name).members or []:
+            for fam, n in model_trained_images(registry, m.name, gen2fam).items():
+                counts[fam] = max(counts.get(fam, 0), n)
+    return counts
+
+
 def score_cached(detector, name: str, samples: Sequence[Sample], cache: Path) -> dict[str, float]:
     """P(AI) for each sample's path, scored through the serving path, cached on disk."""
     from aidetect.evaluation import score_samples
@@ -204,6 +224,7 @@ def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) ->
         "threshold": threshold,
         "uncertain_band": meta.get("uncertain_band"),
         "trained_families": trained,
+        "trained_images": model_trained_images(detector.registry, name, gen2fam),
         "real_test_photos": int(reals.sum()),
         "false_positive_rate": float((p[reals] >= threshold).mean()) if reals.any() else None,
         "per_family": per,
@@ -213,8 +234,9 @@ def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) ->
     }
 
 
-def scope_of(result: dict[str, Any], counts: dict[str, int], test_set: str) -> dict[str, Any]:
+def scope_of(result: dict[str, Any], test_set: str) -> dict[str, Any]:
     """The ``scope`` field of a model's metadata from a held-out result."""
+    counts = result.get("trained_images") or {}
     trained = [
         {"family": f, "kind": kind_of(f), "images": counts.get(f, 0)}
         for f in result["trained_families"]
@@ -527,13 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.write_scope:
         from aidetect.registry import update_metadata
 
-        train_counts: dict[str, int] = {}
-        for s in samples:
-            if s.label == 1 and s.split == "train":
-                key = s.family or s.generator
-                train_counts[key] = train_counts.get(key, 0) + 1
         for name, r in results.items():
-            scope = scope_of(r, train_counts, f"{a.data.name} ({command})")
+            scope = scope_of(r, f"{a.data.name} ({command})")
             update_metadata(where[name], {"scope": scope})
     return 0
 

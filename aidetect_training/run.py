@@ -178,6 +178,12 @@ def finish_run(cfg: RunConfig, splits: Splits, trained: Trained) -> dict[str, An
     parts = {"val": splits.val, "test": splits.test or splits.val}
     note = None if splits.test else "no test split: this is the validation split"
     final = finish_artifact(
-        cfg.output, meta, parts, target_fpr=cfg.target_fpr, progress=cfg.progress, test_note=note
+        cfg.output,
+        meta,
+        parts,
+        target_fpr=cfg.target_fpr,
+        progress=cfg.progress,
+        test_note=note,
+        threshold_variants=cfg.threshold_variants,
     )
     return final.model_dump(mode="json", exclude_none=True)

@@ -29,14 +29,19 @@ def test_the_shipped_model_says_what_it_has_seen(shipped):
         "esrgan-medium",
         "esrgan-thick",
     }
-    assert {f["kind"] for f in scope["trained_on"] + scope["held_out"]} == {"super-resolution"}
-    # The training images per family add up to the training split's fakes in the metadata.
+    assert {f["kind"] for f in scope["trained_on"]} == {"super-resolution"}
+    # The training images per family are the model's own (corpus-v1), not the counts of
+    # the corpus it was evaluated on: they add up to its training split's fakes.
     meta = json.loads((REPO / "models/svm-residual/metadata.json").read_text())
     fakes = meta["training_data"]["splits"]["train"]["per_class"]["ai_generated"]
     assert sum(f["images"] for f in scope["trained_on"]) == fakes == 694
-    for held in scope["held_out"]:
-        assert held["n"] > 0 and held["test_set"] and 0 <= held["roc_auc"] <= 1
-    assert "text-to-image" in scope["note"]
+    # every text-to-image family it never saw is listed with its measured figures
+    held = {f["family"]: f for f in scope["held_out"]}
+    assert {f["kind"] for f in held.values()} >= {"text-to-image"}
+    assert not held.keys() & {f["family"] for f in scope["trained_on"]}
+    for h in held.values():
+        assert h["n"] > 0 and h["test_set"] and 0 <= h["roc_auc"] <= 1
+    assert "may be missed" in scope["note"]
     assert svm["metrics_n"] == 222  # the figures' sample size
 
 

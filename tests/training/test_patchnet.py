@@ -295,3 +295,44 @@ def test_init_from_starts_from_a_models_weights_and_records_it(pairs, tmp_path, 
     assert main([*base, *wrong_size, "--init-from", str(src)]) == 2
     assert "input (crops 16px) differs" in capsys.readouterr().err
     assert main([*base, "--arch", "svm", "--output", str(bad), "--init-from", str(src)]) == 2
+
+
+def test_threshold_holds_on_transformed_validation_reals():
+    from aidetect_training.artifact import choose_threshold, choose_threshold_with_variants
+
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 200 + [1] * 200)
+    p = np.concatenate([rng.uniform(0.0, 0.6, 200), rng.uniform(0.4, 1.0, 200)])
+    plain = choose_threshold(y, p, 0.05)
+    assert choose_threshold_with_variants(y, p, 0.05, {}) == plain
+    # a variant whose reals score higher (say, resized photos) raises every edge ...
+    shifted = np.clip(p[:200] + 0.2, 0, 1)
+    t, (lo, hi), rule = choose_threshold_with_variants(y, p, 0.05, {"downscale50": shifted})
+    assert t > plain[0] and lo >= plain[1][0] and hi >= plain[1][1] and lo <= t <= hi
+    assert (shifted >= t).mean() <= 0.05 and (p[:200] >= t).mean() <= 0.05
+    assert "downscale50" in rule
+    # ... and one whose reals score lower changes nothing
+    assert choose_threshold_with_variants(y, p, 0.05, {"jpeg75": p[:200] * 0.5}) == (
+        plain[0], plain[1], plain[2] + "; each also on the same reals as jpeg75 copies "
+        "(aidetect_training.variants), the worst one deciding",
+    )  # fmt: skip
+
+
+def test_threshold_variants_through_the_run_path(pairs, tmp_path):
+    out = tmp_path / "robust-toy"
+    meta = train(
+        pairs, out, "--arch", "patchnet", "--policy", "crops", "--image-size", "16",
+        "--max-crops", "4", "--threshold-variants", "jpeg75,downscale50",
+    )  # fmt: skip
+    assert "--threshold-variants jpeg75,downscale50" in meta["command"]
+    assert "jpeg75, downscale50 copies" in meta["threshold_rule"]
+    val = meta["metrics"]["validation"]
+    n_reals = val["counts"]["real"]
+    assert set(val["variant_fpr"]) == {"jpeg75", "downscale50"}
+    for v in val["variant_fpr"].values():
+        assert v["n"] == n_reals and v["false_positive_rate"] <= 0.05
+    assert val["false_positive_rate"] <= 0.05
+    from aidetect.cli import main
+
+    bad = ["train", "--data", str(pairs), "--arch", "svm", "--output", str(tmp_path / "x")]
+    assert main([*bad, "--threshold-variants", "sepia"]) == 2  # a usage error, before training
