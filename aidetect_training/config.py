@@ -110,7 +110,7 @@ class RunConfig:
     target_fpr: float = option(0.05, help="threshold: this false-positive rate on validation reals")
     threshold_variants: tuple[str, ...] = option(
         (),
-        parse=lambda v: _variants(v),
+        parse=_variants,
         show=",".join,
         help="choose the threshold and uncertain band so that the --target-fpr holds on the "
         "validation reals as given AND on copies of them as people pass photos on (comma "

@@ -12,9 +12,10 @@ from aidetect_training.experiments import __doc__ as DOC
 from aidetect_training.experiments.calibration import cmd_calibration
 from aidetect_training.experiments.lofo import cmd_lofo
 from aidetect_training.experiments.report import cmd_report
-from aidetect_training.experiments.robustness import VARIANTS, cmd_robustness
+from aidetect_training.experiments.robustness import cmd_robustness
 from aidetect_training.experiments.seed import cmd_seed
 from aidetect_training.experiments.shared import FAMILIES
+from aidetect_training.variants import VARIANTS
 
 #: where the seed project's Keras file is, when ``--seed-model`` is not given
 SEED_MODEL_ENV = "AIDETECT_SEED_MODEL"

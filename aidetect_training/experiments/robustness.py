@@ -21,7 +21,7 @@ from aidetect_training.experiments.shared import (
     read_json,
     run_evaluate,
 )
-from aidetect_training.variants import SCREENSHOT_WIDTH, VARIANTS, transform, write_variant  # noqa: F401
+from aidetect_training.variants import SCREENSHOT_WIDTH, VARIANTS, write_variant
 
 
 def ensure_variants(data: Path, out: Path, variants: Sequence[str], force: bool) -> dict:

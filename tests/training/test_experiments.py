@@ -11,8 +11,8 @@ from PIL import Image
 
 from aidetect.datasets import family_of, list_samples, write_manifest
 from aidetect_training.experiments.lofo import lofo_split
-from aidetect_training.experiments.robustness import VARIANTS, transform, write_variant
 from aidetect_training.experiments.shared import FAMILIES
+from aidetect_training.variants import VARIANTS, transform, write_variant
 
 
 def _tiny_corpus(root: Path, size: int = 64) -> Path:
