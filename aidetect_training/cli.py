@@ -14,6 +14,7 @@ from pathlib import Path
 from aidetect_training import architectures
 from aidetect_training.config import RunConfig
 from aidetect_training.options import add_arguments, from_namespace
+from aidetect_training.variants import parse_variants
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -70,6 +71,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
         target_fpr=args.target_fpr,
         families=[f for f in (args.families or "").split(",") if f],
         equal_weights=args.equal_weights,
+        threshold_variants=args.threshold_variants,
         version=args.version,
         progress=not args.quiet,
     )
@@ -129,6 +131,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --data and rule mean: keep equal weights, fit only the threshold "
         "(fitted weights favour the member best on the families it was fitted on)",
+    )
+    e.add_argument(
+        "--threshold-variants",
+        type=parse_variants,
+        default=(),
+        help="with --data: the threshold and band also hold on these copies of the "
+        "validation reals (as `aidetect train --threshold-variants`)",
     )
     e.add_argument("--version", default="1.0.0")
     e.add_argument("--quiet", action="store_true")

@@ -28,16 +28,9 @@ def _augment(text: Any) -> tuple[str, ...]:
 
 
 def _variants(text: Any) -> tuple[str, ...]:
-    from aidetect_training.variants import VARIANTS
+    from aidetect_training.variants import parse_variants
 
-    names = tuple(v.strip() for v in (text or "").split(",") if v.strip())
-    unknown = [v for v in names if v not in VARIANTS or v == "original"]
-    if unknown:
-        raise ValueError(
-            f"unknown threshold variant {', '.join(unknown)}; choose from "
-            + ", ".join(v for v in VARIANTS if v != "original")
-        )
-    return names
+    return parse_variants(text)
 
 
 @dataclass

@@ -71,6 +71,7 @@ def build_ensemble(
     target_fpr: float = 0.05,
     families: Sequence[str] = (),
     equal_weights: bool = False,
+    threshold_variants: Sequence[str] = (),
     version: str = "1.0.0",
     progress: bool = True,
     command: str | None = None,
@@ -93,6 +94,8 @@ def build_ensemble(
             args += ["--data", str(data), "--val", str(val), "--test", str(test)]
             args += ["--families", ",".join(families)] if families else []
             args += ["--equal-weights"] if equal_weights else []
+            if threshold_variants:
+                args += ["--threshold-variants", ",".join(threshold_variants)]
         command = shlex.join(args)
     meta_d: dict[str, Any] = {
         "name": name,
@@ -147,5 +150,6 @@ def build_ensemble(
         target_fpr=target_fpr,
         progress=progress,
         fit=fit,
+        threshold_variants=threshold_variants,
     )
     return final.model_dump(mode="json", exclude_none=True)

@@ -80,3 +80,16 @@ def write_variant(samples: Sequence[Sample], root: Path, variant: str) -> list[S
         out.append(replace(s, path=dst.resolve(), split="test"))
     write_manifest(root / "manifest.csv", out)
     return out
+
+
+def parse_variants(text: Any) -> tuple[str, ...]:
+    """``"jpeg75,screenshot"`` to variant names for ``--threshold-variants`` (``original``
+    is the reals as given, always used); ValueError names an unknown one."""
+    names = tuple(v.strip() for v in (text or "").split(",") if v.strip())
+    unknown = [v for v in names if v not in VARIANTS or v == "original"]
+    if unknown:
+        raise ValueError(
+            f"unknown threshold variant {', '.join(unknown)}; choose from "
+            + ", ".join(v for v in VARIANTS if v != "original")
+        )
+    return names

@@ -163,6 +163,14 @@ def test_ensemble_fitted_on_validation(datasets, models_dir, capsys):
     assert [m.weight for m in eq.members] == [0.5, 0.5]
     assert getattr(eq, "weight_rule", None) == "equal weights"
     assert "--equal-weights" in eq.command and "validation" in getattr(eq, "threshold_rule", "")
+    # a threshold that also holds on transformed copies of the validation reals
+    assert main([*args[:-2], str(models_dir / "ens-rob"), "--quiet", "--data", str(data),
+                 "--equal-weights", "--threshold-variants", "downscale50"]) == 0  # fmt: skip
+    rob = registry.metadata("ens-rob")
+    assert rob.threshold >= eq.threshold and "--threshold-variants downscale50" in rob.command
+    assert "downscale50 copies" in getattr(rob, "threshold_rule", "")
+    fpr = rob.metrics["validation"]["variant_fpr"]["downscale50"]["false_positive_rate"]
+    assert fpr <= 0.05
     # majority vote without data: equal weights, threshold 0.5
     assert main([*args[:-2], str(models_dir / "vote"), "--rule", "vote", "--quiet"]) == 0
     vote = registry.metadata("vote")
