@@ -17,6 +17,14 @@ from aidetect_training.options import add_arguments, from_namespace
 from aidetect_training.variants import parse_variants
 
 
+def _variants_arg(text: str) -> tuple[str, ...]:
+    """``parse_variants`` for argparse: its message instead of "invalid value"."""
+    try:
+        return parse_variants(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The run's configuration from parsed ``aidetect train`` arguments (ValueError: usage)."""
     arch = architectures.get(args.arch)
@@ -134,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     e.add_argument(
         "--threshold-variants",
-        type=parse_variants,
+        type=_variants_arg,
         default=(),
         help="with --data: the threshold and band also hold on these copies of the "
         "validation reals (as `aidetect train --threshold-variants`)",

@@ -19,18 +19,13 @@ from aidetect.datasets import Sample
 from aidetect.preprocess import AGGREGATES, CropSpec, InputSpec
 from aidetect.registry import validate_name
 from aidetect_training.options import option, to_args
+from aidetect_training.variants import VARIANTS, parse_variants
 
 
 def _augment(text: Any) -> tuple[str, ...]:
     from aidetect_training.data import parse_augment  # imports Keras: only when a run is built
 
     return parse_augment(text)
-
-
-def _variants(text: Any) -> tuple[str, ...]:
-    from aidetect_training.variants import parse_variants
-
-    return parse_variants(text)
 
 
 @dataclass
@@ -103,11 +98,11 @@ class RunConfig:
     target_fpr: float = option(0.05, help="threshold: this false-positive rate on validation reals")
     threshold_variants: tuple[str, ...] = option(
         (),
-        parse=_variants,
+        parse=parse_variants,
         show=",".join,
         help="choose the threshold and uncertain band so that the --target-fpr holds on the "
         "validation reals as given AND on copies of them as people pass photos on (comma "
-        "list of jpeg90,jpeg75,jpeg50,downscale50,centrecrop,screenshot; the worst one "
+        f"list of {','.join(v for v in VARIANTS if v != 'original')}; the worst one "
         "decides; default: the reals as given only)",
     )
     learning_rate: float | None = option(None, help="default: 1e-3 (resnet50 head too)")

@@ -171,6 +171,9 @@ def test_ensemble_fitted_on_validation(datasets, models_dir, capsys):
     assert "downscale50 copies" in getattr(rob, "threshold_rule", "")
     fpr = rob.metrics["validation"]["variant_fpr"]["downscale50"]["false_positive_rate"]
     assert fpr <= 0.05
+    with pytest.raises(SystemExit) as stop:  # argparse: a usage error naming the choices
+        main([*args, "--data", str(data), "--threshold-variants", "sepia"])
+    assert stop.value.code == 2 and "choose from jpeg90" in capsys.readouterr().err
     # majority vote without data: equal weights, threshold 0.5
     assert main([*args[:-2], str(models_dir / "vote"), "--rule", "vote", "--quiet"]) == 0
     vote = registry.metadata("vote")
