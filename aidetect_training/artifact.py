@@ -61,23 +61,31 @@ def choose_threshold(
 def choose_threshold_with_variants(
     y: np.ndarray, p: np.ndarray, target_fpr: float, variant_reals: dict[str, np.ndarray]
 ) -> tuple[float, tuple[float, float] | None, str]:
-    """``choose_threshold``, then each edge raised until its false-positive rate also holds
-    on every transformed copy of the validation reals (``variant_reals``: variant ->
-    scores of the reals' copies): the worst variant decides each edge."""
+    """``choose_threshold``, with transformed copies of the validation reals
+    (``variant_reals``: variant -> scores of the reals' copies) taken into account.
+
+    The threshold is raised until ``target_fpr`` also holds on every variant, the worst
+    one deciding: the promise about false alarms keeps for photos passed on in any of
+    those ways. The uncertain band's edges are the thresholds for their rates over all
+    the reals together, originals and copies pooled: a band edge is a 1 % or 10 % point,
+    and on a few hundred reals per variant the worst variant's 1 % point rests on two or
+    three pictures (often crops of one photo), which would make the band as wide as
+    that photo's score. The band is then widened to contain the threshold.
+    """
     t, band, rule = choose_threshold(y, p, target_fpr)
     if band is None or not variant_reals:
         return t, band, rule
-
-    def edge(fpr: float, base: float) -> float:
-        reals = [threshold_for_fpr(np.zeros(len(v), int), v, fpr) for v in variant_reals.values()]
-        return max([base, *reals])
-
-    t = edge(target_fpr, t)
-    lo = min(edge(BAND_FPRS[0], band[0]), t)
-    hi = max(edge(BAND_FPRS[1], band[1]), t)
+    copies = list(variant_reals.values())
+    worst = [threshold_for_fpr(np.zeros(len(v), int), v, target_fpr) for v in copies]
+    t = max([t, *worst])
+    pooled = np.concatenate([p[y == 0], *copies])
+    zeros = np.zeros(len(pooled), int)
+    lo = min(threshold_for_fpr(zeros, pooled, BAND_FPRS[0]), t)
+    hi = max(threshold_for_fpr(zeros, pooled, BAND_FPRS[1]), t)
     rule += (
-        "; each also on the same reals as " + ", ".join(variant_reals) + " copies "
-        "(aidetect_training.variants), the worst one deciding"
+        "; the threshold also on the same reals as " + ", ".join(variant_reals) + " copies "
+        "(aidetect_training.variants), the worst one deciding; the band's edges on the "
+        f"{len(pooled)} originals and copies pooled"
     )
     return t, (lo, hi), rule
 
