@@ -66,9 +66,10 @@ class RunConfig:
         (),
         parse=_augment,
         show=lambda v: ",".join(v) or "none",
-        help="comma list of flip,rotate,zoom,colour,rescale,jpeg,jpeg-strong,blur,noise,crop; "
+        help="comma list of flip,rotate,zoom,colour,rescale,jpeg,jpeg-strong,jpeg-all,blur,noise,"
+        "crop; "
         "or none, default (flip,jpeg,blur,crop), strong (flip,colour,rescale,blur,noise,"
-        "jpeg-strong,crop), all (default: default)",
+        "jpeg-strong,crop), all (every one but jpeg-all) (default: default)",
     )
     families: tuple[str, ...] = option(
         (),

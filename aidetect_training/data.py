@@ -42,6 +42,7 @@ AUGMENTATIONS = (
     "rescale",
     "jpeg",
     "jpeg-strong",
+    "jpeg-all",
     "blur",
     "noise",
     "crop",
@@ -60,6 +61,8 @@ P_BLUR = 0.3
 #: ``jpeg-strong``: the compression people's uploads meet (messengers, social networks)
 JPEG_QUALITY_STRONG = (30, 95)
 P_JPEG_STRONG = 0.7
+#: ``jpeg-all``: every training image re-saved (for models meant to score JPEG uploads)
+JPEG_QUALITY_ALL = (50, 95)
 RESCALE = (0.5, 1.5)  # ``rescale``: resize the whole image by this factor, before cropping
 P_RESCALE = 0.5
 NOISE_SIGMA = (0.5, 3.0)  # ``noise``: Gaussian sensor-like noise, in grey levels
@@ -81,8 +84,8 @@ def parse_augment(text: str | Sequence[str] | None) -> tuple[str, ...]:
         return ()
     if names == ["default"]:
         return DEFAULT_AUGMENT
-    if names == ["all"]:
-        return AUGMENTATIONS
+    if names == ["all"]:  # every one but jpeg-all, which would re-save every image again
+        return tuple(a for a in AUGMENTATIONS if a != "jpeg-all")
     if names == ["strong"]:
         return STRONG_AUGMENT
     unknown = sorted(set(names) - set(AUGMENTATIONS))
@@ -234,6 +237,9 @@ def augment_pixels(
         pixels = np.clip(noisy, 0, 255).round().astype(np.uint8)
     if "jpeg-strong" in augment and rng.random() < P_JPEG_STRONG:
         quality = int(rng.integers(JPEG_QUALITY_STRONG[0], JPEG_QUALITY_STRONG[1] + 1))
+        pixels = jpeg_roundtrip(pixels, quality)
+    if "jpeg-all" in augment:
+        quality = int(rng.integers(JPEG_QUALITY_ALL[0], JPEG_QUALITY_ALL[1] + 1))
         pixels = jpeg_roundtrip(pixels, quality)
     return np.ascontiguousarray(pixels)
 

@@ -89,7 +89,8 @@ def test_subset_is_stable():
 def test_parse_augment():
     assert parse_augment("none") == ()
     assert parse_augment("blur, flip") == ("flip", "blur")
-    assert parse_augment("all") == AUGMENTATIONS
+    assert parse_augment("all") == tuple(a for a in AUGMENTATIONS if a != "jpeg-all")
+    assert parse_augment("flip,jpeg-all") == ("flip", "jpeg-all")
     with pytest.raises(ValueError, match="sharpen"):
         parse_augment("flip,sharpen")
 
@@ -108,6 +109,22 @@ def test_each_augmentation_keeps_shape_and_type(op):
     if op == "rescale":
         sizes = {augment_pixels(img, (op,), np.random.default_rng(s)).shape for s in range(8)}
         assert len(sizes) > 1  # it does resize
+
+
+def test_jpeg_all_resaves_every_image_alike_for_a_pair():
+    from aidetect.imaging import jpeg_roundtrip
+    from aidetect_training.data import JPEG_QUALITY_ALL
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    lo, hi = JPEG_QUALITY_ALL
+    for seed in range(12):
+        out = augment_pixels(img, ("jpeg-all",), np.random.default_rng(seed))
+        assert not np.array_equal(out, img)  # every image, not a share of them
+        (q,) = [q for q in range(lo, hi + 1) if np.array_equal(out, jpeg_roundtrip(img, q))][:1]
+        # the other member of an aligned pair (its generator in the same state): same quality
+        other = augment_pixels(255 - img, ("jpeg-all",), np.random.default_rng(seed))
+        np.testing.assert_array_equal(other, jpeg_roundtrip(255 - img, q))
 
 
 def test_loader_without_augmentation_is_exactly_preprocess(datasets):
