@@ -144,8 +144,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--threshold-variants",
         type=_variants_arg,
         default=(),
-        help="with --data: the threshold and band also hold on these copies of the "
-        "validation reals (as `aidetect train --threshold-variants`)",
+        help="with --data: the threshold also holds on these copies of the "
+        "validation reals, the band is taken on them pooled (as `aidetect train "
+        "--threshold-variants`)",
     )
     e.add_argument("--version", default="1.0.0")
     e.add_argument("--quiet", action="store_true")

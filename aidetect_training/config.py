@@ -101,10 +101,11 @@ class RunConfig:
         (),
         parse=parse_variants,
         show=",".join,
-        help="choose the threshold and uncertain band so that the --target-fpr holds on the "
-        "validation reals as given AND on copies of them as people pass photos on (comma "
-        f"list of {','.join(v for v in VARIANTS if v != 'original')}; the worst one "
-        "decides; default: the reals as given only)",
+        help="choose the threshold so that the --target-fpr holds on the validation reals "
+        "as given AND on copies of them as people pass photos on (comma list of "
+        f"{','.join(v for v in VARIANTS if v != 'original')}; the worst one decides), and "
+        "the uncertain band on the originals and copies pooled (default: the reals as "
+        "given only)",
     )
     learning_rate: float | None = option(None, help="default: 1e-3 (resnet50 head too)")
     mixed_precision: bool = option(
