@@ -134,9 +134,10 @@ def finish_artifact(
     ``meta`` is complete but for the threshold and metrics; a model's file is already
     in ``out`` (``model_file`` and ``sha256`` in ``meta``). ``test_note`` marks a
     report made on another split when there is no test split. ``threshold_variants``
-    makes the threshold and band hold on transformed copies of the validation reals too
-    (``choose_threshold_with_variants``); their false-positive rates at the chosen
-    threshold go to ``metrics.validation.variant_fpr``.
+    makes the threshold hold on transformed copies of the validation reals too and takes
+    the band on the originals and copies pooled (``choose_threshold_with_variants``);
+    the copies' false-positive rates at the chosen threshold go to
+    ``metrics.validation.variant_fpr``.
     """
     name = meta["name"]
     registry = Registry(out.parent)
