@@ -66,3 +66,20 @@ def test_an_undefined_held_out_figure_is_null():
 
     held = HeldOutFamily(family="f", kind="gan", test_set="t", n=3, roc_auc=float("nan"))
     assert held.roc_auc is None
+
+
+def test_the_shipped_default_is_the_model_the_readme_names():
+    """Exactly one shipped model is marked default, the one README names (version too).
+    Retraining into models/NAME once wrote "default": false and the server silently fell
+    back to the alphabetically first model."""
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    named = re.search(r"The default model \(`([^`]+)` ([0-9][0-9.]*)\)", readme)
+    assert named, "README names the default model"
+    reg = Registry(REPO / "models")
+    marked = [n for n in reg.names() if reg.metadata(n).default]
+    assert marked == [named.group(1)]
+    assert reg.default_name() == named.group(1)
+    assert reg.metadata(named.group(1)).version == named.group(2)
+
