@@ -195,6 +195,26 @@ def _scope(meta: ModelMetadata) -> list[str]:
         sets = sorted({h.get("test_set", "") for h in held} - {""})
         if sets:
             lines += [f"Test set: {'; '.join(sets)}.", ""]
+    robust = scope.get("robustness") or []
+    if robust:
+        lines += [
+            "Its test pictures passed on as people pass pictures on (both classes alike), at "
+            "the threshold. A JPEG upload's answer reads the nearest JPEG row: where re-saving "
+            "cost more than half of the detections, a low score is answered `uncertain`, not "
+            "`real` (rule `jpeg_compression`):",
+            "",
+            "| copy | AI / real pictures | ROC-AUC | AI detected | real called AI |",
+            "|---|---|---|---|---|",
+        ]
+        for r in robust:
+            lines.append(
+                f"| {r['variant']} | {r['n_ai']} / {r['n_real']} | {fmt(r.get('roc_auc'), 3)} | "
+                f"{fmt(r.get('detection_rate'), 3)} | {fmt(r.get('false_positive_rate'), 3)} |"
+            )
+        lines.append("")
+        sets = sorted({r.get("test_set", "") for r in robust} - {""})
+        if sets:
+            lines += [f"Test set: {'; '.join(sets)}.", ""]
     if scope.get("note"):
         lines += [scope["note"], ""]
     return lines

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from aidetect.compression import jpeg_quality_of
 from aidetect.errors import (
     EmptyInputError,
     FileNotFoundInputError,
@@ -125,6 +126,9 @@ class DecodedImage:
     format: str  # Pillow format name of the file: JPEG, PNG, ...
     mode: str  # the file's own mode before conversion: RGB, RGBA, CMYK, I;16, ...
     n_frames: int = 1
+    #: A JPEG's quality estimated from its quantisation tables (``aidetect.compression``);
+    #: None for other formats.
+    jpeg_quality: int | None = None
     #: The opened, unconverted Pillow image (metadata: EXIF, XMP, PNG text); None once dropped.
     original: Image.Image | None = field(default=None, repr=False, compare=False)
 
@@ -259,6 +263,7 @@ def decode_image(
         format=fmt,
         mode=mode,
         n_frames=n_frames,
+        jpeg_quality=jpeg_quality_of(img),
         original=img if keep_original else None,
     )
 

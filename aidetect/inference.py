@@ -40,7 +40,7 @@ from aidetect.results import (
 )
 from aidetect.scope import check_scope
 from aidetect.settings import Settings, read_trust_anchors
-from aidetect.verdict import decide, normalise_band
+from aidetect.verdict import compression_note, decide, normalise_band
 
 K = TypeVar("K")
 
@@ -299,7 +299,10 @@ class Detector:
     ) -> DetectionResult:
         threshold, band = self.decision_params(loaded)
         scope = check_scope(image.pixels)  # a few ms; the pixels' score is kept regardless
-        verdict, decision = decide(score.ai_probability, threshold, band, evidence, scope)
+        compression = compression_note(image.jpeg_quality, loaded.metadata.scope)
+        verdict, decision = decide(
+            score.ai_probability, threshold, band, evidence, scope, compression
+        )
         return DetectionResult(
             verdict=verdict,
             ai_probability=score.ai_probability,
@@ -307,7 +310,12 @@ class Detector:
             models=score.members,
             evidence=evidence,
             decision=decision,
-            image=ImageInfo(width=image.width, height=image.height, format=image.format),
+            image=ImageInfo(
+                width=image.width,
+                height=image.height,
+                format=image.format,
+                jpeg_quality=image.jpeg_quality,
+            ),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             heatmap=heatmap[0] if heatmap else None,
             heatmap_summary=heatmap[1] if heatmap else None,

@@ -15,6 +15,11 @@ class Member(BaseModel):
     weight: float = Field(1.0, ge=0.0)
 
 
+def _nan_to_none(v: Any) -> Any:
+    """An undefined figure (NaN, e.g. a ROC-AUC with one class) is recorded as null."""
+    return None if isinstance(v, float) and v != v else v
+
+
 class TrainedFamily(BaseModel):
     """A generator family whose images the model was trained on."""
 
@@ -38,8 +43,32 @@ class HeldOutFamily(BaseModel):
     @field_validator("roc_auc", "detection_rate", mode="before")
     @classmethod
     def _nan_is_unknown(cls, v: Any) -> Any:
-        """An undefined figure (NaN, e.g. a ROC-AUC with one class) is recorded as null."""
-        return None if isinstance(v, float) and v != v else v
+        return _nan_to_none(v)
+
+
+class RobustnessFigure(BaseModel):
+    """How the model did on its test pictures passed on one way (the robustness
+    experiment: both classes transformed alike), at its shipped threshold."""
+
+    variant: str = Field(description="original, jpeg95, jpeg90, jpeg75, jpeg50, downscale50, ...")
+    jpeg_quality: int | None = Field(
+        None, ge=1, le=100, description="the quality the copies were re-saved at (JPEG variants)"
+    )
+    test_set: str = Field(description="what the number was measured on, in words")
+    n_real: int = Field(ge=0)
+    n_ai: int = Field(ge=0)
+    roc_auc: float | None = Field(None, ge=0.0, le=1.0)
+    detection_rate: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of the AI-generated copies called AI-generated"
+    )
+    false_positive_rate: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of the real copies called AI-generated"
+    )
+
+    @field_validator("roc_auc", "detection_rate", "false_positive_rate", mode="before")
+    @classmethod
+    def _nan_is_unknown(cls, v: Any) -> Any:
+        return _nan_to_none(v)
 
 
 class ModelScope(BaseModel):
@@ -47,6 +76,13 @@ class ModelScope(BaseModel):
 
     trained_on: list[TrainedFamily] = Field(default_factory=list)
     held_out: list[HeldOutFamily] = Field(default_factory=list)
+    robustness: list[RobustnessFigure] = Field(
+        default_factory=list,
+        description=(
+            "the test pictures re-saved as JPEG, downscaled, cropped, screenshotted; the "
+            "verdict reads the JPEG rows (aidetect.verdict, compression rule)"
+        ),
+    )
     note: str = Field("", description="what the figures do not cover, in words")
 
 

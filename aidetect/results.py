@@ -46,6 +46,41 @@ class ImageInfo(BaseModel):
     width: int
     height: int
     format: str
+    jpeg_quality: int | None = Field(
+        default=None,
+        description=(
+            "A JPEG's quality (1-100, the IJG scale most encoders use), estimated from its "
+            "quantisation tables; null for other formats"
+        ),
+    )
+
+
+class Compression(BaseModel):
+    """What JPEG compression does to this model's answers, as measured on its test pictures."""
+
+    jpeg_quality: int = Field(description="the upload's estimated JPEG quality")
+    measured_quality: int | None = Field(
+        default=None,
+        description=(
+            "the nearest quality the model's test pictures were re-saved at and scored "
+            "(null: the model was never tested on re-saved JPEGs)"
+        ),
+    )
+    detection_rate: float | None = Field(
+        default=None, description="share of AI-generated test pictures found at that quality"
+    )
+    uncompressed_detection_rate: float | None = Field(
+        default=None, description="the same share on the test pictures before re-saving"
+    )
+    roc_auc: float | None = Field(default=None, description="ROC-AUC at that quality")
+    real_supported: bool = Field(
+        description=(
+            "False when compression at about this quality cost the model more than half of "
+            "its detections: a low score then does not show the picture is real, and a pixel "
+            "verdict 'real' is reported as 'uncertain' (rule jpeg_compression)"
+        )
+    )
+    summary: str = Field(description="the same, in words for people")
 
 
 class Decision(BaseModel):
@@ -57,10 +92,19 @@ class Decision(BaseModel):
     rule: str = Field(
         description=(
             "Which rule decided the final verdict: pixel_model, strong_ai_provenance, "
-            "strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> "
-            "(too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, "
-            "noise) when the picture is outside what any pixel model can judge"
+            "strong_real_provenance, moderate_ai_provenance, jpeg_compression (a low score "
+            "on a JPEG compressed harder than the model can see through: uncertain, not "
+            "real), or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, "
+            "synthetic_graphic, smooth_gradient, noise) when the picture is outside what any "
+            "pixel model can judge"
         )
+    )
+    compression: Compression | None = Field(
+        default=None,
+        description=(
+            "For a JPEG upload: how well the model finds AI pictures compressed about as "
+            "hard, from its robustness measurements; null for other formats"
+        ),
     )
     out_of_scope_reason: str | None = Field(
         default=None,

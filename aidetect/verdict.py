@@ -17,6 +17,17 @@ The rule (also in README.md, "How a verdict is reached"):
 5. Weak evidence (camera EXIF, for example, which anyone can write) is shown but
    never changes the verdict.
 
+A JPEG upload is also checked against what the model's robustness measurements say
+about compression (``compression_note``): its quality is estimated from the file's tables
+(``aidetect.compression``) and matched to the nearest quality the model's test pictures
+were re-saved at. Where re-saving at that quality cost the model more than half of its
+detections (``MIN_KEPT_DETECTION``), a low score does not show that the picture is real:
+a pixel verdict ``real`` is treated as ``uncertain`` (rule ``jpeg_compression``), and
+steps 3 and 4 then apply to it as to any uncertain verdict. Scores above the band stay
+``ai_generated``: compression makes the models miss AI pictures, it does not make real
+photos look generated (the same measurements). A model without such measurements keeps
+its verdict, and the answer says compression was not measured.
+
 Before all of these, a picture outside what any pixel model can judge (the scope
 check, ``aidetect.scope``: too small, a strip, flat, a drawing/chart/text, a smooth
 gradient, pure noise) is ``out_of_scope`` with ``rule`` ``out_of_scope_<reason>``,
@@ -32,8 +43,57 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aidetect.results import Decision, Evidence, PixelVerdict, Verdict
+from aidetect.metadata import ModelScope
+from aidetect.results import Compression, Decision, Evidence, PixelVerdict, Verdict
 from aidetect.scope import OutOfScope
+
+#: A low score on a JPEG counts as "real" only where the model, on its test pictures
+#: re-saved at about that quality, kept at least this share of its uncompressed detections.
+MIN_KEPT_DETECTION = 0.5
+
+
+def compression_note(jpeg_quality: int | None, scope: ModelScope | None) -> Compression | None:
+    """What compression at ``jpeg_quality`` does to the model's answers (None: not a JPEG).
+
+    The nearest measured quality decides (a tie goes to the lower, harsher one)."""
+    if jpeg_quality is None:
+        return None
+    rows = [r for r in (scope.robustness if scope else []) if r.detection_rate is not None]
+    original = next((r for r in rows if r.variant == "original"), None)
+    jpegs = [r for r in rows if r.jpeg_quality is not None]
+    if original is None or not jpegs:
+        return Compression(
+            jpeg_quality=jpeg_quality,
+            real_supported=True,
+            summary=(
+                f"The file is a JPEG saved at about quality {jpeg_quality}. How compression "
+                "affects this model was not measured; re-saving as JPEG often erases the "
+                "traces pixel detectors look for."
+            ),
+        )
+    near = min(jpegs, key=lambda r: (abs(r.jpeg_quality - jpeg_quality), r.jpeg_quality))
+    kept = near.detection_rate
+    base = original.detection_rate
+    supported = base == 0 or kept >= MIN_KEPT_DETECTION * base
+    found = (
+        f"On test pictures re-saved at quality {near.jpeg_quality}, this model found "
+        f"{kept:.0%} of the AI-generated ones ({base:.0%} before re-saving; "
+        f"{near.n_ai} AI and {near.n_real} real test pictures)"
+    )
+    consequence = (
+        ": a low score still counts as evidence that the picture is real."
+        if supported
+        else ": a low score here does not show that the picture is real."
+    )
+    return Compression(
+        jpeg_quality=jpeg_quality,
+        measured_quality=near.jpeg_quality,
+        detection_rate=kept,
+        uncompressed_detection_rate=base,
+        roc_auc=near.roc_auc,
+        real_supported=supported,
+        summary=f"The file is a JPEG saved at about quality {jpeg_quality}. {found}{consequence}",
+    )
 
 
 def normalise_band(threshold: float, band: tuple[float, float] | None) -> tuple[float, float]:
@@ -63,8 +123,10 @@ def decide(
     band: tuple[float, float] | None,
     evidence: Iterable[Evidence] = (),
     scope: OutOfScope | None = None,
+    compression: Compression | None = None,
 ) -> tuple[Verdict, Decision]:
-    """Combine the pixel probability, the scope check and provenance into the verdict."""
+    """Combine the pixel probability, the scope check, compression and provenance into
+    the verdict."""
     evidence = list(evidence)
     lo, hi = normalise_band(threshold, band)
     pixel = pixel_verdict(p, threshold, (lo, hi))
@@ -74,13 +136,15 @@ def decide(
 
     verdict: Verdict = pixel
     rule = "pixel_model"
+    if pixel == "real" and compression is not None and not compression.real_supported:
+        verdict, rule = "uncertain", "jpeg_compression"
     if has("ai_generated", "strong"):
         verdict, rule = "ai_generated", "strong_ai_provenance"
     elif scope is not None:
         verdict, rule = "out_of_scope", f"out_of_scope_{scope.rule}"
-    elif has("real", "strong") and pixel == "uncertain":
+    elif has("real", "strong") and verdict == "uncertain":
         verdict, rule = "real", "strong_real_provenance"
-    elif has("ai_generated", "moderate") and pixel == "uncertain":
+    elif has("ai_generated", "moderate") and verdict == "uncertain":
         verdict, rule = "ai_generated", "moderate_ai_provenance"
     return verdict, Decision(
         threshold=threshold,
@@ -89,6 +153,7 @@ def decide(
         rule=rule,
         conflicting_evidence=conflicts(pixel, evidence),
         out_of_scope_reason=scope.reason if scope is not None else None,
+        compression=compression,
     )
 
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from aidetect.corpus.realesrgan import FAMILIES as REALESRGAN_FAMILIES
 from aidetect.datasets import Sample, list_samples
-from aidetect_training.experiments.shared import num
+from aidetect_training.experiments.shared import fingerprint, num
 
 #: families made by the corpus builder rather than by a text-to-image model
 SYNTHETIC_FAMILIES = (
@@ -234,8 +234,43 @@ def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) ->
     }
 
 
-def scope_of(result: dict[str, Any], test_set: str) -> dict[str, Any]:
-    """The ``scope`` field of a model's metadata from a held-out result."""
+def robustness_figures(
+    robustness: dict[str, Any] | None, name: str, fingerprint: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The ``scope.robustness`` rows of a model from `experiments robustness` results,
+    only when they were measured on this very artifact (same fingerprint)."""
+    from aidetect_training.variants import jpeg_quality_of_variant
+
+    entry = ((robustness or {}).get("models") or {}).get(name)
+    if not entry or entry.get("fingerprint") != fingerprint:
+        return []
+    test_set = (
+        f"{Path(robustness.get('data', '')).name} test split, both classes transformed "
+        f"alike ({robustness.get('command', '')})"
+    )
+    rows = []
+    for variant, row in entry["variants"].items():
+        counts = row.get("counts") or {}
+        rows.append(
+            {
+                "variant": variant,
+                "jpeg_quality": jpeg_quality_of_variant(variant),
+                "test_set": test_set,
+                "n_real": counts.get("real", 0),
+                "n_ai": counts.get("ai_generated", 0),
+                "roc_auc": row.get("roc_auc"),
+                "detection_rate": row.get("recall"),
+                "false_positive_rate": row.get("false_positive_rate"),
+            }
+        )
+    return rows
+
+
+def scope_of(
+    result: dict[str, Any], test_set: str, robustness: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The ``scope`` field of a model's metadata from a held-out result (and its
+    ``robustness_figures``)."""
     counts = result.get("trained_images") or {}
     trained = [
         {"family": f, "kind": kind_of(f), "images": counts.get(f, 0)}
@@ -257,6 +292,7 @@ def scope_of(result: dict[str, Any], test_set: str) -> dict[str, Any]:
     return {
         "trained_on": trained,
         "held_out": held,
+        "robustness": robustness or [],
         "note": (
             f"Held-out families were never in training; each is scored against "
             f"{result['real_test_photos']} real test crops. Generators not listed here "
@@ -529,12 +565,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = list_samples(a.data)
     results = {}
     where: dict[str, Path] = {}
+    fingerprints: dict[str, dict[str, Any]] = {}
     for spec in [m.strip() for m in a.models.split(",") if m.strip()]:
         registry, name = registry_for(spec, a.models_dir)
         assert name is not None
         detector = Detector(registry, provenance=False)
         results[name] = evaluate_model(detector, name, samples, a.out)
         where[name] = registry.root / name
+        fingerprints[name] = fingerprint(detector, name)
     command = shlex.join(["python", "-m", "aidetect_training.heldout", *(argv or sys.argv[1:])])
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "heldout.json").write_text(
@@ -549,8 +587,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.write_scope:
         from aidetect.registry import update_metadata
 
+        robustness = _load(a.robustness)
         for name, r in results.items():
-            scope = scope_of(r, f"{a.data.name} ({command})")
+            figures = robustness_figures(robustness, name, fingerprints[name])
+            if robustness and not figures:
+                print(f"[scope] {name}: no robustness results for this artifact", flush=True)
+            scope = scope_of(r, f"{a.data.name} ({command})", figures)
             update_metadata(where[name], {"scope": scope})
     return 0
 

@@ -5,6 +5,7 @@ classes of the test split) and for training's ``--threshold-variants`` (validati
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +18,7 @@ from aidetect.datasets import Sample, write_manifest
 
 VARIANTS = (
     "original",
+    "jpeg95",
     "jpeg90",
     "jpeg75",
     "jpeg50",
@@ -28,12 +30,19 @@ VARIANTS = (
 SCREENSHOT_WIDTH = 1080
 
 
+def jpeg_quality_of_variant(variant: str) -> int | None:
+    """The quality of a ``jpegNN`` variant (``jpeg75`` -> 75), else None."""
+    m = re.fullmatch(r"jpeg(\d{1,3})", variant)
+    return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 100 else None
+
+
 def transform(img: Image.Image, variant: str) -> tuple[Image.Image, str, dict[str, Any]]:
     """The transformed image, the format to save it in and the save options."""
     img = img.convert("RGB")
     w, h = img.size
-    if variant.startswith("jpeg"):
-        return img, "JPEG", {"quality": int(variant[4:])}
+    quality = jpeg_quality_of_variant(variant)
+    if quality is not None:
+        return img, "JPEG", {"quality": quality}
     if variant == "downscale50":
         # Pillow's LANCZOS widens its kernel by the scale factor when reducing: antialiased
         small = img.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS)

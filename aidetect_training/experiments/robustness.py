@@ -73,7 +73,7 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
         "variants": variants,
         "variant_rules": {
             "original": "test PNG copied byte for byte",
-            "jpeg90/75/50": "Pillow JPEG at that quality (default 4:2:0 chroma subsampling)",
+            "jpeg95/90/75/50": "Pillow JPEG at that quality (default 4:2:0 chroma subsampling)",
             "downscale50": "half width and height, Pillow LANCZOS (antialiased), PNG",
             "centrecrop": "centre crop of half width and height (128x128 of 256), PNG",
             "screenshot": f"bilinear resize to {SCREENSHOT_WIDTH} px wide (or to 75 % when "

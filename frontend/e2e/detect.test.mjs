@@ -68,6 +68,9 @@ for (const vp of VIEWPORTS) {
       assert.ok(value >= 0 && value <= 100, `probability ${value} out of range`);
       assert.match(await page.getByRole('status').innerText(), /Result for photo\.jpg: /);
       assert.match(await page.locator('.facts').innerText(), /\d+ × \d+ px/);
+      // A JPEG: its estimated quality, and what compression that hard does to the model.
+      assert.match(await page.locator('.facts').innerText(), /JPEG, quality about \d+/);
+      assert.match(await page.locator('.verdict__compression').innerText(), /The file is a JPEG saved at about quality \d+\./);
 
       const toggle = page.getByRole('checkbox', { name: 'Show heatmap' });
       if (await toggle.count()) {

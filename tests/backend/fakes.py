@@ -91,7 +91,12 @@ class FakeDetector:
             model=ModelRef(name=name, version=meta.version),
             models=[ModelScore(name=name, version=meta.version, ai_probability=p)],
             decision=decision,
-            image=ImageInfo(width=image.width, height=image.height, format=image.format),
+            image=ImageInfo(
+                width=image.width,
+                height=image.height,
+                format=image.format,
+                jpeg_quality=image.jpeg_quality,
+            ),
             elapsed_ms=1.0,
             heatmap="data:image/png;base64,AAAA" if heatmap else None,
         )

@@ -83,3 +83,12 @@ def test_the_shipped_default_is_the_model_the_readme_names():
     assert reg.default_name() == named.group(1)
     assert reg.metadata(named.group(1)).version == named.group(2)
 
+
+def test_the_shipped_default_has_its_jpeg_measurements():
+    """The verdict's compression rule reads them (aidetect.verdict.compression_note)."""
+    reg = Registry(REPO / "models")
+    scope = reg.metadata(reg.default_name()).scope
+    rows = {r.variant: r for r in scope.robustness}
+    assert "original" in rows and rows["original"].detection_rate is not None
+    assert {r.jpeg_quality for r in rows.values() if r.jpeg_quality} >= {95, 90, 75, 50}
+    assert all(r.n_ai > 0 and r.n_real > 0 for r in rows.values())

@@ -145,10 +145,17 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
 
     if not (models_dir / "patch-toy" / "metadata.json").is_file():
         pytest.skip("needs the model of test_patchnet_trains_and_is_served_with_its_heatmap")
+    from aidetect_training.experiments.cli import main as experiments
+
     docs = tmp_path / "evaluation.md"
     docs.write_text("# Evaluation\n\nolder text\n")
+    robust = tmp_path / "robust"
+    assert experiments(["robustness", "--data", str(pairs), "--out", str(robust),
+                        "--models-dir", str(models_dir), "--models", "patch-toy",
+                        "--variants", "original,jpeg75"]) == 0  # fmt: skip
     argv = ["--data", str(pairs), "--models-dir", str(models_dir), "--models", "patch-toy",
-            "--out", str(tmp_path / "out"), "--write-scope", "--docs", str(docs)]  # fmt: skip
+            "--out", str(tmp_path / "out"), "--write-scope", "--docs", str(docs),
+            "--robustness", str(robust / "results.json")]  # fmt: skip
     assert heldout.main(argv) == 0
     res = json.loads((tmp_path / "out" / "heldout.json").read_text())["models"]["patch-toy"]
     assert res["trained_families"] == ["toy-ae"]
@@ -167,8 +174,20 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     assert meta["scope"]["trained_on"] == [
         {"family": "toy-ae", "kind": "text-to-image", "images": own}
     ]
+    # the robustness figures of this very artifact, which the verdict's compression rule reads
+    rows = {r["variant"]: r for r in meta["scope"]["robustness"]}
+    assert set(rows) == {"original", "jpeg75"} and rows["jpeg75"]["jpeg_quality"] == 75
+    measured = json.loads((robust / "results.json").read_text())["models"]["patch-toy"]
+    jpeg75 = measured["variants"]["jpeg75"]
+    assert rows["jpeg75"]["detection_rate"] == jpeg75["recall"]
+    assert rows["jpeg75"]["n_ai"] + rows["jpeg75"]["n_real"] == jpeg75["n"]
+    assert rows["original"].get("jpeg_quality") is None
     card = (models_dir / "patch-toy" / "README.md").read_text()
     assert "## Generators it has and has not seen" in card and "toy-held" in card
+    assert "| jpeg75 |" in card
+    # results measured on another artifact (changed fingerprint) are not recorded as its own
+    assert heldout.robustness_figures(json.loads((robust / "results.json").read_text()),
+                                      "patch-toy", {"sha256": "other"}) == []  # fmt: skip
     text = docs.read_text()
     assert heldout.MARK_START in text and "older text" in text and "toy-held" in text
     # what each model saw is written from its metadata, not from prose about other models

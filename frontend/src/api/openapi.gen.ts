@@ -129,6 +129,47 @@ export interface components {
             results: components["schemas"]["BatchItem"][];
         };
         /**
+         * Compression
+         * @description What JPEG compression does to this model's answers, as measured on its test pictures.
+         */
+        Compression: {
+            /**
+             * Jpeg Quality
+             * @description the upload's estimated JPEG quality
+             */
+            jpeg_quality: number;
+            /**
+             * Measured Quality
+             * @description the nearest quality the model's test pictures were re-saved at and scored (null: the model was never tested on re-saved JPEGs)
+             */
+            measured_quality?: number | null;
+            /**
+             * Detection Rate
+             * @description share of AI-generated test pictures found at that quality
+             */
+            detection_rate?: number | null;
+            /**
+             * Uncompressed Detection Rate
+             * @description the same share on the test pictures before re-saving
+             */
+            uncompressed_detection_rate?: number | null;
+            /**
+             * Roc Auc
+             * @description ROC-AUC at that quality
+             */
+            roc_auc?: number | null;
+            /**
+             * Real Supported
+             * @description False when compression at about this quality cost the model more than half of its detections: a low score then does not show the picture is real, and a pixel verdict 'real' is reported as 'uncertain' (rule jpeg_compression)
+             */
+            real_supported: boolean;
+            /**
+             * Summary
+             * @description the same, in words for people
+             */
+            summary: string;
+        };
+        /**
          * Decision
          * @description How the verdict was reached: thresholds and the rule that applied.
          */
@@ -147,9 +188,11 @@ export interface components {
             pixel_verdict: "ai_generated" | "real" | "uncertain";
             /**
              * Rule
-             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
+             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, jpeg_compression (a low score on a JPEG compressed harder than the model can see through: uncertain, not real), or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
              */
             rule: string;
+            /** @description For a JPEG upload: how well the model finds AI pictures compressed about as hard, from its robustness measurements; null for other formats */
+            compression?: components["schemas"]["Compression"] | null;
             /**
              * Out Of Scope Reason
              * @description Why the picture cannot be judged by the pixel model, in words (set whenever the scope check fails, also when strong AI provenance decided the verdict)
@@ -263,6 +306,11 @@ export interface components {
             height: number;
             /** Format */
             format: string;
+            /**
+             * Jpeg Quality
+             * @description A JPEG's quality (1-100, the IJG scale most encoders use), estimated from its quantisation tables; null for other formats
+             */
+            jpeg_quality?: number | null;
         };
         /** InputInfo */
         InputInfo: {
@@ -357,6 +405,11 @@ export interface components {
             /** Held Out */
             held_out?: components["schemas"]["HeldOutFamily"][];
             /**
+             * Robustness
+             * @description the test pictures re-saved as JPEG, downscaled, cropped, screenshotted; the verdict reads the JPEG rows (aidetect.verdict, compression rule)
+             */
+            robustness?: components["schemas"]["RobustnessFigure"][];
+            /**
              * Note
              * @description what the figures do not cover, in words
              * @default
@@ -384,6 +437,44 @@ export interface components {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
             limits: components["schemas"]["Limits"];
+        };
+        /**
+         * RobustnessFigure
+         * @description How the model did on its test pictures passed on one way (the robustness
+         *     experiment: both classes transformed alike), at its shipped threshold.
+         */
+        RobustnessFigure: {
+            /**
+             * Variant
+             * @description original, jpeg95, jpeg90, jpeg75, jpeg50, downscale50, ...
+             */
+            variant: string;
+            /**
+             * Jpeg Quality
+             * @description the quality the copies were re-saved at (JPEG variants)
+             */
+            jpeg_quality?: number | null;
+            /**
+             * Test Set
+             * @description what the number was measured on, in words
+             */
+            test_set: string;
+            /** N Real */
+            n_real: number;
+            /** N Ai */
+            n_ai: number;
+            /** Roc Auc */
+            roc_auc?: number | null;
+            /**
+             * Detection Rate
+             * @description share of the AI-generated copies called AI-generated
+             */
+            detection_rate?: number | null;
+            /**
+             * False Positive Rate
+             * @description share of the real copies called AI-generated
+             */
+            false_positive_rate?: number | null;
         };
         /**
          * TrainedFamily

@@ -31,6 +31,8 @@ export type ContractChecks = [
   Expect<SameKeys<T.ModelScope, S['ModelScope']>>,
   Expect<SameKeys<T.TrainedFamily, S['TrainedFamily']>>,
   Expect<SameKeys<T.HeldOutFamily, S['HeldOutFamily']>>,
+  Expect<SameKeys<T.RobustnessFigure, S['RobustnessFigure']>>,
+  Expect<SameKeys<T.Compression, S['Compression']>>,
   Expect<Equal<T.Verdict, S['DetectionResult']['verdict']>>,
   Expect<Equal<T.PixelVerdict, S['Decision']['pixel_verdict']>>,
   Expect<Equal<T.Signal, S['Evidence']['signal']>>,

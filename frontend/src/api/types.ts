@@ -15,6 +15,7 @@ export type DecisionRule =
   | 'strong_ai_provenance'
   | 'strong_real_provenance'
   | 'moderate_ai_provenance'
+  | 'jpeg_compression'
   | 'out_of_scope_too_small'
   | 'out_of_scope_extreme_aspect_ratio'
   | 'out_of_scope_flat'
@@ -48,6 +49,28 @@ export interface ImageInfo {
   width: number;
   height: number;
   format: string;
+  /** A JPEG's quality (1-100, IJG scale), estimated from its quantisation tables; null for other formats. */
+  jpeg_quality?: number | null;
+}
+
+/** What JPEG compression does to the model's answers, from its robustness measurements. */
+export interface Compression {
+  /** The upload's estimated JPEG quality. */
+  jpeg_quality: number;
+  /** The nearest quality the model's test pictures were re-saved at (null: never measured). */
+  measured_quality?: number | null;
+  /** Share of AI-generated test pictures found at that quality. */
+  detection_rate?: number | null;
+  /** The same share on the test pictures before re-saving. */
+  uncompressed_detection_rate?: number | null;
+  roc_auc?: number | null;
+  /**
+   * False when compression at about this quality cost the model more than half of its
+   * detections: a low score then does not show the picture is real (rule jpeg_compression).
+   */
+  real_supported: boolean;
+  /** The same, in words for people. */
+  summary: string;
 }
 
 export interface Decision {
@@ -60,6 +83,8 @@ export interface Decision {
   conflicting_evidence?: boolean;
   /** Why no pixel model can judge the picture, in words (null when it can). */
   out_of_scope_reason?: string | null;
+  /** For a JPEG upload: what compression about this hard does to the model (null for other formats). */
+  compression?: Compression | null;
 }
 
 export interface DetectionResult {
@@ -134,10 +159,38 @@ export interface HeldOutFamily {
   detection_rate?: number | null;
 }
 
+/** Robustness variants the training code measures; open for new ones. */
+export type RobustnessVariant =
+  | 'original'
+  | 'jpeg95'
+  | 'jpeg90'
+  | 'jpeg75'
+  | 'jpeg50'
+  | 'downscale50'
+  | 'centrecrop'
+  | 'screenshot';
+
+/** How the model did on its test pictures passed on one way (both classes alike), at its threshold. */
+export interface RobustnessFigure {
+  variant: RobustnessVariant | (string & {});
+  /** The quality the copies were re-saved at (JPEG variants only). */
+  jpeg_quality?: number | null;
+  test_set: string;
+  n_real: number;
+  n_ai: number;
+  roc_auc?: number | null;
+  /** Share of the AI-generated copies called AI-generated. */
+  detection_rate?: number | null;
+  /** Share of the real copies called AI-generated. */
+  false_positive_rate?: number | null;
+}
+
 /** What the model has and has not seen (metadata `scope`); null: not described. */
 export interface ModelScope {
   trained_on?: TrainedFamily[];
   held_out?: HeldOutFamily[];
+  /** Its test pictures re-saved as JPEG, downscaled, cropped, screenshotted. */
+  robustness?: RobustnessFigure[];
   note?: string;
 }
 

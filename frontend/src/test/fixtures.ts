@@ -1,8 +1,13 @@
-import type { DetectionResult, ModelsResponse } from '../api/types';
+import type { Compression, DetectionResult, ModelsResponse, RobustnessFigure } from '../api/types';
 
 /** A 1x1 transparent PNG as a data URL, standing in for the server's heatmap. */
 export const HEATMAP =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
+/** One robustness row of the fixture model, on 383 AI and 159 real test pictures. */
+function robust(variant: string, figures: Partial<RobustnessFigure>): RobustnessFigure {
+  return { variant, test_set: 'corpus-v2 test split', n_real: 159, n_ai: 383, ...figures };
+}
 
 export const modelsResponse: ModelsResponse = {
   default_model: 'cnn-crops',
@@ -33,6 +38,14 @@ export const modelsResponse: ModelsResponse = {
             roc_auc: 0.9507,
             detection_rate: 0.6875,
           },
+        ],
+        robustness: [
+          robust('original', { roc_auc: 0.93, detection_rate: 0.63, false_positive_rate: 0.04 }),
+          robust('jpeg95', { jpeg_quality: 95, roc_auc: 0.88, detection_rate: 0.41, false_positive_rate: 0.03 }),
+          robust('jpeg75', { jpeg_quality: 75, roc_auc: 0.61, detection_rate: 0.05, false_positive_rate: 0.01 }),
+          robust('downscale50', { roc_auc: 0.7, detection_rate: 0.12, false_positive_rate: 0.02 }),
+          robust('centrecrop', { roc_auc: null, detection_rate: null, false_positive_rate: null }),
+          robust('screenshot', { roc_auc: 0.55, detection_rate: 0.02, false_positive_rate: 0.01 }),
         ],
         note: 'It has not been tested on any text-to-image generator.',
       },
@@ -98,4 +111,42 @@ export function realResult(overrides: Partial<DetectionResult> = {}): DetectionR
 
 export function imageFile(name = 'photo.jpg', type = 'image/jpeg', content = 'jpeg bytes'): File {
   return new File([content], name, { type });
+}
+
+/** What the server says about a JPEG at quality 72 for a model that loses most detections at 75. */
+export const hardJpeg: Compression = {
+  jpeg_quality: 72,
+  measured_quality: 75,
+  detection_rate: 0.05,
+  uncompressed_detection_rate: 0.63,
+  roc_auc: 0.61,
+  real_supported: false,
+  summary:
+    'The file is a JPEG saved at about quality 72. On test pictures re-saved at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+};
+
+/** The same for a JPEG at quality 94, which the model sees through. */
+export const lightJpeg: Compression = {
+  jpeg_quality: 94,
+  measured_quality: 95,
+  detection_rate: 0.41,
+  uncompressed_detection_rate: 0.63,
+  roc_auc: 0.88,
+  real_supported: true,
+  summary:
+    'The file is a JPEG saved at about quality 94. On test pictures re-saved at quality 95, this model found 41% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score still counts as evidence that the picture is real.',
+};
+
+/** A low score on a hard-compressed JPEG: uncertain, not real (rule jpeg_compression). */
+export function compressedResult(overrides: Partial<DetectionResult> = {}): DetectionResult {
+  const base = realResult();
+  return {
+    ...base,
+    verdict: 'uncertain',
+    ai_probability: 0.08,
+    models: [{ name: 'cnn-crops', version: '2.1.0', ai_probability: 0.08, weight: 1 }],
+    decision: { ...base.decision, rule: 'jpeg_compression', compression: hardJpeg },
+    image: { ...base.image, jpeg_quality: 72 },
+    ...overrides,
+  };
 }

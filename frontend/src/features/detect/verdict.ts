@@ -30,6 +30,8 @@ export const RULE_EXPLANATION: Record<DecisionRule, string> = {
   strong_real_provenance:
     'Strong provenance evidence of a real capture decided the verdict, whatever the pixel model said.',
   moderate_ai_provenance: 'Moderate provenance evidence of AI generation tipped the verdict.',
+  jpeg_compression:
+    'The pixel score was low, but on JPEGs compressed about this much the model misses most AI pictures, so a low score does not show the picture is real.',
   out_of_scope_too_small: 'The scope check found the picture too small to judge.',
   out_of_scope_extreme_aspect_ratio: 'The scope check found a thin strip, not a picture.',
   out_of_scope_flat: 'The scope check found a flat or nearly flat picture.',
@@ -44,6 +46,10 @@ const PIXELS_SAY: Record<PixelVerdict, string> = {
   ai_generated: 'the pixels look AI-generated',
 };
 
+/** Uncertain because the JPEG is compressed too hard (rule jpeg_compression), not for a borderline score. */
+const JPEG_UNCERTAIN =
+  'This picture is a JPEG, and compression at about its quality hides most of the traces the detector looks for: its low score does not show that the picture is real, so the detector does not take a side.';
+
 /**
  * The sentence under the verdict. When the file's metadata (moderate or strong evidence)
  * disagrees with the pixels, it says so first, whichever way the verdict went.
@@ -54,7 +60,10 @@ export function verdictExplanation(result: DetectionResult): string {
     const reason = decision.out_of_scope_reason ?? 'it is outside what the pixel models were made for';
     return `Can’t judge this picture: ${reason}. The pixel models were made for camera photographs and generated imitations of them.`;
   }
-  if (!decision.conflicting_evidence) return VERDICT_EXPLANATION[result.verdict];
+  if (!decision.conflicting_evidence) {
+    if (result.verdict === 'uncertain' && decision.rule === 'jpeg_compression') return JPEG_UNCERTAIN;
+    return VERDICT_EXPLANATION[result.verdict];
+  }
   const counted = evidence.filter((e) => e.strength !== 'weak');
   const pixels = PIXELS_SAY[decision.pixel_verdict];
   if (decision.pixel_verdict !== 'ai_generated' && counted.some((e) => e.signal === 'ai_generated')) {
@@ -72,6 +81,7 @@ export function verdictNote(result: DetectionResult): string | null {
       : 'decided by the file’s metadata';
   }
   if (result.decision.conflicting_evidence) return 'the file’s metadata disagrees';
+  if (result.decision.rule === 'jpeg_compression') return 'JPEG compression hides what the detector looks for';
   return null;
 }
 

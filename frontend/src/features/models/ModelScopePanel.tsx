@@ -1,5 +1,64 @@
-import type { ModelInfo } from '../../api/types';
+import type { ModelInfo, RobustnessFigure } from '../../api/types';
 import { percent } from '../../lib/format';
+
+const VARIANT_LABEL: Record<string, string> = {
+  original: 'as tested',
+  downscale50: 'downscaled by half',
+  centrecrop: 'centre crop',
+  screenshot: 'screenshot-like',
+};
+
+/** A robustness variant in words: "jpeg75" -> "JPEG quality 75", unknown ones as written. */
+export function variantLabel(figure: Pick<RobustnessFigure, 'variant' | 'jpeg_quality'>): string {
+  if (Object.hasOwn(VARIANT_LABEL, figure.variant)) return VARIANT_LABEL[figure.variant]!;
+  const quality = figure.jpeg_quality ?? /^jpeg(\d+)$/.exec(figure.variant)?.[1];
+  if (quality != null) return `JPEG quality ${quality}`;
+  return figure.variant.replace(/_/g, ' ');
+}
+
+const rate = (v: number | null | undefined) => (typeof v === 'number' ? percent(v) : '—');
+
+/** The model's test pictures passed on as people pass pictures on: one row per copy. */
+function RobustnessTable({ figures, model }: { figures: RobustnessFigure[]; model: string }) {
+  const sets = [...new Set(figures.map((f) => f.test_set).filter(Boolean))];
+  return (
+    <>
+      <h5>When pictures are passed on</h5>
+      <div className="table-wrap">
+        <table className="robustness">
+          <caption className="visually-hidden">How {model} does on copies of its test pictures</caption>
+          <thead>
+            <tr>
+              <th scope="col">Copy</th>
+              <th scope="col">AI / real pictures</th>
+              <th scope="col">ROC-AUC</th>
+              <th scope="col">AI detected</th>
+              <th scope="col">Real called AI</th>
+            </tr>
+          </thead>
+          <tbody>
+            {figures.map((f, i) => (
+              <tr key={`${f.variant}-${i}`}>
+                <th scope="row">{variantLabel(f)}</th>
+                <td>
+                  {f.n_ai} / {f.n_real}
+                </td>
+                <td>{rate(f.roc_auc)}</td>
+                <td>{rate(f.detection_rate)}</td>
+                <td>{rate(f.false_positive_rate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {sets.length > 0 && (
+        <p className="hint">
+          Both kinds of test picture passed on alike, at the model&apos;s threshold. Test set: {sets.join('; ')}.
+        </p>
+      )}
+    </>
+  );
+}
 
 function list(items: string[]): string {
   if (items.length <= 1) return items.join('');
@@ -88,6 +147,7 @@ export function ModelScopePanel({ model }: { model: ModelInfo }) {
       ) : (
         <p>None: there is no figure for generators outside the training data.</p>
       )}
+      {(s.robustness ?? []).length > 0 && <RobustnessTable figures={s.robustness!} model={model.name} />}
       {s.note && <p>{s.note}</p>}
     </div>
   );

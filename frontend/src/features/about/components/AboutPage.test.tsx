@@ -44,6 +44,11 @@ describe('about view', () => {
       'Tested on 10 images: camera photos and fakes from the generators it was trained on (esrgan-slim and esrgan-thick), and on 143 images with fakes from 1 generator family it never saw in training (esrgan-medium). All are super-resolution generators: other generators may be missed, text-to-image ones (Stable Diffusion, DALL-E, Midjourney, FLUX) included.',
     );
     expect(cnn).toHaveTextContent('It has not been tested on any text-to-image generator.');
+    // Its test pictures passed on (re-saved as JPEG, downscaled, ...): a table of its own.
+    const robustness = within(cnn).getByRole('table', { name: 'How cnn-crops does on copies of its test pictures' });
+    expect(within(robustness).getByRole('rowheader', { name: 'JPEG quality 75' }).closest('tr')).toHaveTextContent(
+      'JPEG quality 75383 / 15961%5%1%',
+    );
     // 10 test images: the figures say so, and that the sample is small.
     expect(cnn).toHaveTextContent('Measured on 10 test images from the same sources as the training data: a small sample');
     expect(within(cnn).getByText('Average precision').nextSibling).toHaveTextContent('96.8%');
@@ -55,6 +60,7 @@ describe('about view', () => {
     expect(svm).toHaveTextContent('The training data is not described');
     expect(svm).toHaveTextContent('No measured metrics were published with this model.');
     expect(svm).toHaveTextContent('the whole picture resized to 32×32 pixels');
+    expect(within(svm).queryByRole('table')).not.toBeInTheDocument();
   });
 
   it('shows ensemble members when a model has them', async () => {

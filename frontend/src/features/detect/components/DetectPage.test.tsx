@@ -4,7 +4,7 @@ import { delay, http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../../App';
 import { config } from '../../../config';
-import { aiResult, imageFile, modelsResponse, realResult } from '../../../test/fixtures';
+import { aiResult, compressedResult, hardJpeg, imageFile, lightJpeg, modelsResponse, realResult } from '../../../test/fixtures';
 import { seen } from '../../../test/handlers';
 import { server } from '../../../test/server';
 
@@ -77,7 +77,10 @@ describe('detect page', () => {
     expect(within(perModel).getByRole('rowheader', { name: 'svm-legacy' }).closest('tr')).toHaveTextContent('82%');
 
     expect(screen.getByText('1024 × 768 px')).toBeInTheDocument();
+    // A PNG: no JPEG quality, no word on compression.
     expect(screen.getByText('PNG')).toBeInTheDocument();
+    expect(heading.parentElement).not.toHaveTextContent(/JPEG|compress/);
+    expect(screen.queryByText(/quality about/)).not.toBeInTheDocument();
     expect(screen.getByText(/^123 ms/)).toBeInTheDocument();
 
     expect(screen.getByRole('status')).toHaveTextContent(
@@ -151,6 +154,8 @@ describe('detect page', () => {
               pixel_verdict: 'real',
               rule: 'out_of_scope_too_small',
               out_of_scope_reason: 'it is too small to judge: 1x1 pixels; at least 64x64 are needed',
+              // Sent for any JPEG, but a picture out of scope has no verdict for it to qualify.
+              compression: hardJpeg,
             },
           }),
         ),
@@ -167,6 +172,53 @@ describe('detect page', () => {
     expect(heading.parentElement).toHaveTextContent('For the curious: the pixel model gave 8%');
     expect(screen.queryByRole('meter', { name: 'AI probability' })).not.toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('Result for dot.png: Can’t judge this picture: it is too small');
+    expect(heading.parentElement).not.toHaveTextContent('re-saved at quality');
+  });
+
+  it('calls a low score on a hard-compressed JPEG uncertain, and says why', async () => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.json(compressedResult())));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('forwarded.jpg'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Uncertain' });
+    const box = heading.parentElement!;
+    expect(box).toHaveTextContent(
+      'This picture is a JPEG, and compression at about its quality hides most of the traces the detector looks for: its low score does not show that the picture is real, so the detector does not take a side.',
+    );
+    expect(box).not.toHaveTextContent('The score falls in the band');
+    // The model's own figures, as a caution (bold, marked, and announced as one).
+    const summary = within(box).getByText(/^The file is a JPEG saved at about quality 72\./);
+    expect(summary).toHaveTextContent(
+      'Caution: The file is a JPEG saved at about quality 72. On test pictures re-saved at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+    );
+    expect(summary).toHaveClass('verdict__compression', 'verdict__compression--caution');
+    expect(box).toHaveTextContent(
+      'The pixel score was low, but on JPEGs compressed about this much the model misses most AI pictures, so a low score does not show the picture is real. The pixel model alone said: Likely a real photo.',
+    );
+    expect(screen.getByText('Format').nextSibling).toHaveTextContent('JPEG, quality about 72');
+  });
+
+  it('shows the compression figures without a caution when the model sees through the JPEG', async () => {
+    server.use(
+      http.post('/api/v1/detect', () =>
+        HttpResponse.json(
+          realResult({
+            decision: { ...realResult().decision, compression: lightJpeg },
+            image: { ...realResult().image, jpeg_quality: 94 },
+          }),
+        ),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('camera.jpg'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Likely a real photo' });
+    const box = heading.parentElement!;
+    const summary = within(box).getByText(/^The file is a JPEG saved at about quality 94\./);
+    expect(summary).toHaveTextContent('a low score still counts as evidence that the picture is real.');
+    expect(summary).toHaveClass('verdict__compression');
+    expect(summary).not.toHaveClass('verdict__compression--caution');
+    expect(box).not.toHaveTextContent('Caution');
+    expect(box).toHaveTextContent('The detector found no strong sign of an image generator.');
+    expect(screen.getByText('Format').nextSibling).toHaveTextContent('JPEG, quality about 94');
   });
 
   it('shows "Uncertain" in plain words', async () => {
@@ -424,6 +476,27 @@ describe('batch', () => {
     expect(rows[0]).toHaveTextContent('Can’t judge this pictureit is too small to judge: 1x1 pixels');
     expect(rows[0]).not.toHaveTextContent('real photo');
     expect(rows[1]).toHaveTextContent('Likely a real photo');
+  });
+
+  it('marks a hard-compressed JPEG in the table: uncertain, and why', async () => {
+    server.use(
+      http.post('/api/v1/detect/batch', () =>
+        HttpResponse.json({
+          results: [
+            { filename: 'forwarded.jpg', ok: true, result: compressedResult() },
+            { filename: 'beach.jpg', ok: true, result: realResult() },
+          ],
+        }),
+      ),
+    );
+    const user = await renderReady();
+    await user.upload(picker(), [imageFile('forwarded.jpg'), imageFile('beach.jpg')]);
+    const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows[0]).toHaveTextContent('forwarded.jpgUncertainJPEG compression hides what the detector looks for8%');
+    expect(rows[0]).not.toHaveTextContent('real photo');
+    expect(rows[1]).toHaveTextContent('beach.jpgLikely a real photo12%');
+    expect(rows[1]).not.toHaveTextContent('compression');
   });
 
   it('does not upload files that fail the client checks, but still lists them', async () => {

@@ -22,6 +22,9 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
   const { decision } = result;
   // Out of scope: no gauge, threshold or heatmap that would read as a judgement.
   const outOfScope = result.verdict === 'out_of_scope';
+  // A JPEG upload: what compression about this hard does to the model (a caution when it hides AI pictures).
+  const compression = outOfScope ? null : decision.compression;
+  const caution = compression ? !compression.real_supported : false;
   return (
     <section className="result" aria-labelledby="result-heading">
       <div className="result__media">
@@ -44,6 +47,12 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
             )}
           </h2>
           <p className={decision.conflicting_evidence ? 'verdict__conflict' : undefined}>{verdictExplanation(result)}</p>
+          {compression && (
+            <p className={caution ? 'verdict__compression verdict__compression--caution' : 'verdict__compression'}>
+              {caution && <span className="visually-hidden">Caution: </span>}
+              {compression.summary}
+            </p>
+          )}
           {outOfScope ? (
             <p className="hint">
               For the curious: the pixel model gave {percent(result.ai_probability)}, a number that means little for
@@ -78,7 +87,10 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
             </div>
             <div>
               <dt>Format</dt>
-              <dd>{result.image.format}</dd>
+              <dd>
+                {result.image.format}
+                {typeof result.image.jpeg_quality === 'number' && `, quality about ${result.image.jpeg_quality}`}
+              </dd>
             </div>
             <div>
               <dt>File size</dt>

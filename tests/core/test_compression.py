@@ -1,0 +1,174 @@
+"""The JPEG quality read from a file's quantisation tables, and what the verdict does with it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from PIL import Image
+
+from aidetect.compression import STD_LUMA, estimate_jpeg_quality, ijg_table, jpeg_quality_of
+from aidetect.imaging import decode_image
+from aidetect.inference import Detector
+from aidetect.metadata import ModelScope, RobustnessFigure
+from aidetect.registry import Registry, update_metadata
+from aidetect.verdict import MIN_KEPT_DETECTION, compression_note, decide
+from tests.support import images
+
+
+def _open(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])
+def test_every_pillow_quality_reads_back_exactly(subsampling):
+    pixels = images.photo_like(64, 48, seed=1)
+    wrong = {}
+    for q in range(1, 101):
+        est = jpeg_quality_of(_open(images.jpeg(pixels, quality=q, subsampling=subsampling)))
+        if est != q:
+            wrong[q] = est
+    assert wrong == {}
+
+
+def test_greyscale_jpeg_has_one_table_and_still_reads():
+    data = images.encode(Image.fromarray(images.photo_like()[:, :, 0], "L"), "JPEG", quality=60)
+    assert jpeg_quality_of(_open(data)) == 60
+
+
+def test_custom_tables_give_the_nearest_ijg_quality():
+    # a camera-like luminance table: libjpeg's quality 80 table with every entry one step up
+    luma = (ijg_table(STD_LUMA, 80) + 1).astype(int).tolist()
+    data = images.encode(images.photo_like(), "JPEG", qtables=[luma, luma])
+    est = jpeg_quality_of(_open(data))
+    assert est is not None and 70 <= est <= 80
+
+
+def test_not_a_jpeg_has_no_quality():
+    assert jpeg_quality_of(_open(images.png())) is None
+    assert estimate_jpeg_quality(None) is None and estimate_jpeg_quality({0: [1, 2]}) is None
+
+
+def test_decoding_records_the_quality():
+    assert decode_image(images.jpeg(quality=77)).jpeg_quality == 77
+    assert decode_image(images.png()).jpeg_quality is None
+
+
+# --- the verdict's compression rule -------------------------------------------------------------
+def fig(variant, detected, q=None, n_ai=100, n_real=50):
+    return RobustnessFigure(
+        variant=variant,
+        jpeg_quality=q,
+        test_set="t",
+        n_real=n_real,
+        n_ai=n_ai,
+        roc_auc=0.7,
+        detection_rate=detected,
+        false_positive_rate=0.02,
+    )
+
+
+SCOPE = ModelScope(
+    robustness=[
+        fig("original", 0.60),
+        fig("jpeg95", 0.40, 95),
+        fig("jpeg90", 0.20, 90),
+        fig("jpeg75", 0.05, 75),
+        fig("downscale50", 0.50),
+    ]
+)
+
+
+def test_the_nearest_measured_quality_decides():
+    note = compression_note(97, SCOPE)
+    assert note.measured_quality == 95 and note.real_supported  # 0.40 >= 0.5 * 0.60
+    assert "quality 97" in note.summary and "quality 95" in note.summary and "40%" in note.summary
+    note = compression_note(91, SCOPE)
+    assert note.measured_quality == 90 and not note.real_supported  # 0.20 < 0.30
+    assert "does not show" in note.summary
+    assert compression_note(30, SCOPE).measured_quality == 75
+    # halfway between two measured qualities: the harsher (lower) one
+    assert (
+        compression_note(
+            85,
+            ModelScope(
+                robustness=[fig("original", 0.6), fig("jpeg90", 0.5, 90), fig("jpeg80", 0.1, 80)]
+            ),
+        ).measured_quality
+        == 80
+    )
+
+
+def test_the_rule_is_relative_to_the_uncompressed_detections():
+    at_edge = ModelScope(
+        robustness=[fig("original", 0.6), fig("jpeg90", 0.6 * MIN_KEPT_DETECTION, 90)]
+    )
+    assert compression_note(90, at_edge).real_supported
+    below = ModelScope(robustness=[fig("original", 0.6), fig("jpeg90", 0.29, 90)])
+    assert not compression_note(90, below).real_supported
+
+
+def test_unmeasured_models_keep_their_verdict_and_say_so():
+    for scope in (None, ModelScope(), ModelScope(robustness=[fig("jpeg75", 0.1, 75)])):
+        note = compression_note(80, scope)
+        assert note.real_supported and note.measured_quality is None
+        assert "not measured" in note.summary
+    assert compression_note(None, SCOPE) is None  # not a JPEG
+
+
+def ev(signal, strength):
+    from aidetect.results import Evidence
+
+    return Evidence(kind="test", signal=signal, strength=strength, detail="t")
+
+
+@pytest.mark.parametrize(
+    ("p", "evidence", "verdict", "rule"),
+    [
+        (0.1, [], "uncertain", "jpeg_compression"),  # a low score says little here
+        (0.5, [], "uncertain", "pixel_model"),  # uncertain anyway
+        (0.9, [], "ai_generated", "pixel_model"),  # compression does not make fakes of reals
+        (0.1, [ev("real", "strong")], "real", "strong_real_provenance"),
+        (0.1, [ev("ai_generated", "moderate")], "ai_generated", "moderate_ai_provenance"),
+        (0.1, [ev("ai_generated", "strong")], "ai_generated", "strong_ai_provenance"),
+    ],
+)
+def test_decide_with_a_compression_that_hides_fakes(p, evidence, verdict, rule):
+    note = compression_note(75, SCOPE)
+    v, d = decide(p, 0.5, (0.3, 0.7), evidence, None, note)
+    assert (v, d.rule) == (verdict, rule)
+    assert d.compression == note and d.pixel_verdict == ("real" if p < 0.3 else d.pixel_verdict)
+
+
+def test_decide_with_a_mild_compression_keeps_real():
+    v, d = decide(0.1, 0.5, (0.3, 0.7), [], None, compression_note(96, SCOPE))
+    assert (v, d.rule) == ("real", "pixel_model") and d.compression.real_supported
+
+
+# --- end to end: a real (tiny) model, its metadata, the detector ----------------------------------
+@pytest.fixture()
+def measured_models(tiny_models, tmp_path):
+    root = tmp_path / "models"
+    shutil.copytree(tiny_models, root)
+    update_metadata(root / "tiny-cnn", {"scope": SCOPE.model_dump()})
+    return root
+
+
+def test_the_detector_applies_the_model_s_own_measurements(measured_models):
+    # threshold 1.0: every picture scores below it, so the pixel verdict is "real" throughout
+    det = Detector(Registry(measured_models), provenance=False, threshold_override=1.0)
+    pixels = images.photo_like(96, 64, seed=5)
+    hard = det.detect(images.jpeg(pixels, quality=72), "tiny-cnn")
+    assert hard.image.jpeg_quality == 72 and hard.decision.pixel_verdict == "real"
+    assert (hard.verdict, hard.decision.rule) == ("uncertain", "jpeg_compression")
+    assert hard.decision.compression.measured_quality == 75
+    mild = det.detect(images.jpeg(pixels, quality=96), "tiny-cnn")
+    assert (mild.verdict, mild.decision.compression.measured_quality) == ("real", 95)
+    lossless = det.detect(images.png(pixels), "tiny-cnn")
+    assert lossless.verdict == "real" and lossless.decision.compression is None
+    assert lossless.image.jpeg_quality is None
+    # a model without measurements: the verdict stands, the answer says it was not measured
+    other = det.detect(images.jpeg(pixels, quality=72), "tiny-svm")
+    assert other.verdict == other.decision.pixel_verdict and other.decision.rule == "pixel_model"
+    assert "not measured" in other.decision.compression.summary
