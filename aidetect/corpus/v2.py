@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aidetect.compression import jpeg_quality_of
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
@@ -45,48 +46,18 @@ log = logging.getLogger(__name__)
 #: the ESRGAN families made by the v1 builder in corpus-v2 (downscale, then upscale)
 DEFAULT_SR_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
 
-# IJG (libjpeg) standard luminance table, in natural order: the base of quality scaling.
-_IJG_LUMA = np.array(
-    [
-        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-        14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-        18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-        49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-    ],
-    dtype=np.float64,
-)  # fmt: skip
-_ZIGZAG = np.array(
-    [
-        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
-        12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
-        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
-        58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-    ]
-)  # fmt: skip
-
-
-def ijg_table(quality: int) -> np.ndarray:
-    q = min(100, max(1, int(quality)))
-    scale = 5000 / q if q < 50 else 200 - 2 * q
-    return np.clip(np.floor((_IJG_LUMA * scale + 50) / 100), 1, 255)
-
 
 def estimate_jpeg_quality(path: str | Path) -> int | None:
-    """The IJG quality whose luminance table is nearest the file's, or ``None`` (not JPEG).
+    """The file's JPEG quality on the IJG scale (``aidetect.compression``), or ``None``
+    (not a JPEG). Files written with non-IJG tables (some cameras) get the nearest one.
 
-    Pillow gives the tables in zig-zag order; they are compared in natural order. Files
-    written with non-IJG tables (some cameras) get the nearest IJG quality.
+    Until 2026-12-03 this module had its own estimate, which re-ordered Pillow's tables as
+    if they were zig-zag (they are in natural order) and was off by one for 31 of the 100
+    qualities (90 read as 91, for one): corpora built before then matched some aligned
+    fakes to a quality one step from their source's.
     """
     with Image.open(path) as im:
-        if im.format not in ("JPEG", "MPO"):
-            return None
-        q = getattr(im, "quantization", None) or {}
-        if 0 not in q or len(q[0]) < 64:
-            return None
-        table = np.empty(64)
-        table[_ZIGZAG] = np.asarray(list(q[0])[:64], dtype=np.float64)
-    errs = [np.abs(np.log(ijg_table(k)) - np.log(table)).mean() for k in range(1, 101)]
-    return int(np.argmin(errs)) + 1
+        return jpeg_quality_of(im)
 
 
 # ----------------------------------------------------------------------------- aligned fakes

@@ -110,7 +110,7 @@ def test_real_weights_reconstruct_faithfully():
     assert not np.array_equal(out, img)
 
 
-@pytest.mark.parametrize("quality", [35, 75, 95])
+@pytest.mark.parametrize("quality", [35, 75, 90, 95])
 def test_jpeg_quality_estimate(tmp_path, quality):
     p = tmp_path / "q.jpg"
     Image.fromarray(_photo(1)).save(p, quality=quality)
