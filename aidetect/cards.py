@@ -199,9 +199,9 @@ def _scope(meta: ModelMetadata) -> list[str]:
     if robust:
         lines += [
             "Its test pictures passed on as people pass pictures on (both classes alike), at "
-            "the threshold. A JPEG upload's answer reads the nearest JPEG row: where re-saving "
-            "cost more than half of the detections, a low score is answered `uncertain`, not "
-            "`real` (rule `jpeg_compression`):",
+            "the threshold. A JPEG upload's answer reads the nearest JPEG row, a lossy WebP's "
+            "the mildest WebP row: where re-saving cost more than half of the detections, a "
+            "low score is answered `uncertain`, not `real` (rule `lossy_compression`):",
             "",
             "| copy | AI / real pictures | ROC-AUC | AI detected | real called AI |",
             "|---|---|---|---|---|",

@@ -1,4 +1,5 @@
-"""How hard was this picture compressed? The JPEG quality, read from the file's tables.
+"""How hard was this picture compressed? A JPEG's quality, read from the file's tables;
+whether a WebP is lossy, read from its container.
 
 Re-saving as JPEG erases much of the trace pixel detectors look for (docs/evaluation.md,
 robustness: at quality 75 the default model finds a small share of the AI pictures it
@@ -75,6 +76,29 @@ def estimate_jpeg_quality(tables: Mapping[int, Sequence[int]] | None) -> int | N
     return best
 
 
+def webp_is_lossy(data: bytes) -> bool | None:
+    """True for a lossy WebP (a ``VP8 `` image chunk, also inside an animation frame),
+    False for a lossless one (``VP8L``), None when ``data`` is not a readable WebP.
+
+    A WebP does not record a quality setting, so only lossy or not can be told.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    pos, end = 12, len(data)
+    while pos + 8 <= end:
+        fourcc = data[pos : pos + 4]
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if fourcc == b"VP8 ":
+            return True
+        if fourcc == b"VP8L":
+            return False
+        if fourcc == b"ANMF":  # an animation frame: 16 bytes of frame header, then chunks
+            pos += 8 + 16
+            continue
+        pos += 8 + size + (size & 1)
+    return None
+
+
 def jpeg_quality_of(img) -> int | None:
     """The estimated quality of an opened Pillow image when it is a JPEG (or MPO), else None."""
     if getattr(img, "format", None) not in ("JPEG", "MPO"):
@@ -82,4 +106,4 @@ def jpeg_quality_of(img) -> int | None:
     return estimate_jpeg_quality(getattr(img, "quantization", None))
 
 
-__all__ = ["estimate_jpeg_quality", "ijg_table", "jpeg_quality_of"]
+__all__ = ["estimate_jpeg_quality", "ijg_table", "jpeg_quality_of", "webp_is_lossy"]

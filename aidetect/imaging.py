@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from aidetect.compression import jpeg_quality_of
+from aidetect.compression import jpeg_quality_of, webp_is_lossy
 from aidetect.errors import (
     EmptyInputError,
     FileNotFoundInputError,
@@ -129,6 +129,8 @@ class DecodedImage:
     #: A JPEG's quality estimated from its quantisation tables (``aidetect.compression``);
     #: None for other formats.
     jpeg_quality: int | None = None
+    #: For a WebP, whether it is lossy (``aidetect.compression.webp_is_lossy``); else None.
+    webp_lossy: bool | None = None
     #: The opened, unconverted Pillow image (metadata: EXIF, XMP, PNG text); None once dropped.
     original: Image.Image | None = field(default=None, repr=False, compare=False)
 
@@ -264,6 +266,7 @@ def decode_image(
         mode=mode,
         n_frames=n_frames,
         jpeg_quality=jpeg_quality_of(img),
+        webp_lossy=webp_is_lossy(data) if fmt == "WEBP" else None,
         original=img if keep_original else None,
     )
 

@@ -299,7 +299,9 @@ class Detector:
     ) -> DetectionResult:
         threshold, band = self.decision_params(loaded)
         scope = check_scope(image.pixels)  # a few ms; the pixels' score is kept regardless
-        compression = compression_note(image.jpeg_quality, loaded.metadata.scope)
+        compression = compression_note(
+            loaded.metadata.scope, jpeg_quality=image.jpeg_quality, webp_lossy=image.webp_lossy
+        )
         verdict, decision = decide(
             score.ai_probability, threshold, band, evidence, scope, compression
         )
@@ -315,6 +317,7 @@ class Detector:
                 height=image.height,
                 format=image.format,
                 jpeg_quality=image.jpeg_quality,
+                webp_lossy=image.webp_lossy,
             ),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             heatmap=heatmap[0] if heatmap else None,

@@ -50,9 +50,14 @@ class RobustnessFigure(BaseModel):
     """How the model did on its test pictures passed on one way (the robustness
     experiment: both classes transformed alike), at its shipped threshold."""
 
-    variant: str = Field(description="original, jpeg95, jpeg90, jpeg75, jpeg50, downscale50, ...")
+    variant: str = Field(
+        description="original, jpeg95, jpeg90, jpeg75, jpeg50, webp80, downscale50, ..."
+    )
     jpeg_quality: int | None = Field(
         None, ge=1, le=100, description="the quality the copies were re-saved at (JPEG variants)"
+    )
+    webp_quality: int | None = Field(
+        None, ge=1, le=100, description="the same for lossy WebP variants"
     )
     test_set: str = Field(description="what the number was measured on, in words")
     n_real: int = Field(ge=0)
@@ -79,8 +84,8 @@ class ModelScope(BaseModel):
     robustness: list[RobustnessFigure] = Field(
         default_factory=list,
         description=(
-            "the test pictures re-saved as JPEG, downscaled, cropped, screenshotted; the "
-            "verdict reads the JPEG rows (aidetect.verdict, compression rule)"
+            "the test pictures re-saved as JPEG or WebP, downscaled, cropped, screenshotted; "
+            "the verdict reads the JPEG and WebP rows (aidetect.verdict, compression rule)"
         ),
     )
     note: str = Field("", description="what the figures do not cover, in words")

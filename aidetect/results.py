@@ -53,17 +53,27 @@ class ImageInfo(BaseModel):
             "quantisation tables; null for other formats"
         ),
     )
+    webp_lossy: bool | None = Field(
+        default=None,
+        description="For a WebP: true when lossy, false when lossless; null for other formats",
+    )
 
 
 class Compression(BaseModel):
-    """What JPEG compression does to this model's answers, as measured on its test pictures."""
+    """What lossy compression (JPEG, lossy WebP) does to this model's answers, as measured
+    on its test pictures re-saved the same way."""
 
-    jpeg_quality: int = Field(description="the upload's estimated JPEG quality")
+    format: Literal["JPEG", "WEBP"] = Field("JPEG", description="the upload's lossy format")
+    jpeg_quality: int | None = Field(
+        default=None,
+        description="a JPEG's estimated quality (null for WebP, which records none)",
+    )
     measured_quality: int | None = Field(
         default=None,
         description=(
-            "the nearest quality the model's test pictures were re-saved at and scored "
-            "(null: the model was never tested on re-saved JPEGs)"
+            "the quality the model's test pictures were re-saved at in that format and "
+            "scored: for a JPEG the nearest measured, for a WebP the mildest (null: the "
+            "model was never tested on such copies)"
         ),
     )
     detection_rate: float | None = Field(
@@ -77,7 +87,7 @@ class Compression(BaseModel):
         description=(
             "False when compression at about this quality cost the model more than half of "
             "its detections: a low score then does not show the picture is real, and a pixel "
-            "verdict 'real' is reported as 'uncertain' (rule jpeg_compression)"
+            "verdict 'real' is reported as 'uncertain' (rule lossy_compression)"
         )
     )
     summary: str = Field(description="the same, in words for people")
@@ -92,18 +102,19 @@ class Decision(BaseModel):
     rule: str = Field(
         description=(
             "Which rule decided the final verdict: pixel_model, strong_ai_provenance, "
-            "strong_real_provenance, moderate_ai_provenance, jpeg_compression (a low score "
-            "on a JPEG compressed harder than the model can see through: uncertain, not "
-            "real), or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, "
-            "synthetic_graphic, smooth_gradient, noise) when the picture is outside what any "
-            "pixel model can judge"
+            "strong_real_provenance, moderate_ai_provenance, lossy_compression (a low score "
+            "on a JPEG or lossy WebP compressed harder than the model can see through: "
+            "uncertain, not real), or out_of_scope_<reason> (too_small, "
+            "extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the "
+            "picture is outside what any pixel model can judge"
         )
     )
     compression: Compression | None = Field(
         default=None,
         description=(
-            "For a JPEG upload: how well the model finds AI pictures compressed about as "
-            "hard, from its robustness measurements; null for other formats"
+            "For a JPEG or lossy WebP upload: how well the model finds AI pictures "
+            "compressed about as hard, from its robustness measurements; null for "
+            "lossless formats"
         ),
     )
     out_of_scope_reason: str | None = Field(

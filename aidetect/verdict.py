@@ -17,13 +17,14 @@ The rule (also in README.md, "How a verdict is reached"):
 5. Weak evidence (camera EXIF, for example, which anyone can write) is shown but
    never changes the verdict.
 
-A JPEG upload is also checked against what the model's robustness measurements say
-about compression (``compression_note``): its quality is estimated from the file's tables
-(``aidetect.compression``) and matched to the nearest quality the model's test pictures
-were re-saved at. Where re-saving at that quality cost the model more than half of its
-detections (``MIN_KEPT_DETECTION``), a low score does not show that the picture is real:
-a pixel verdict ``real`` is treated as ``uncertain`` (rule ``jpeg_compression``), and
-steps 3 and 4 then apply to it as to any uncertain verdict. Scores above the band stay
+A JPEG or lossy WebP upload is also checked against what the model's robustness
+measurements say about compression (``compression_note``): a JPEG's quality is estimated
+from the file's tables and matched to the nearest quality the model's test pictures were
+re-saved at; a lossy WebP (which records no quality) is matched to the mildest measured
+WebP copy. Where re-saving that way cost the model more than half of its detections
+(``MIN_KEPT_DETECTION``), a low score does not show that the picture is real: a pixel
+verdict ``real`` is treated as ``uncertain`` (rule ``lossy_compression``), and steps 3
+and 4 then apply to it as to any uncertain verdict. Scores above the band stay
 ``ai_generated``: compression makes the models miss AI pictures, it does not make real
 photos look generated (the same measurements). A model without such measurements keeps
 its verdict, and the answer says compression was not measured.
@@ -47,36 +48,51 @@ from aidetect.metadata import ModelScope
 from aidetect.results import Compression, Decision, Evidence, PixelVerdict, Verdict
 from aidetect.scope import OutOfScope
 
-#: A low score on a JPEG counts as "real" only where the model, on its test pictures
-#: re-saved at about that quality, kept at least this share of its uncompressed detections.
+#: A low score on a JPEG or lossy WebP counts as "real" only where the model, on its test
+#: pictures re-saved about that way, kept at least this share of its uncompressed detections.
 MIN_KEPT_DETECTION = 0.5
 
 
-def compression_note(jpeg_quality: int | None, scope: ModelScope | None) -> Compression | None:
-    """What compression at ``jpeg_quality`` does to the model's answers (None: not a JPEG).
+def compression_note(
+    scope: ModelScope | None, *, jpeg_quality: int | None = None, webp_lossy: bool | None = None
+) -> Compression | None:
+    """What lossy compression does to the model's answers (None: a lossless picture).
 
-    The nearest measured quality decides (a tie goes to the lower, harsher one)."""
-    if jpeg_quality is None:
+    A JPEG is matched to the nearest measured JPEG quality (a tie goes to the lower,
+    harsher one). A WebP records no quality, so a lossy one is matched to the mildest
+    (highest) measured WebP quality: if even that cost the model most of its detections,
+    so does any harsher one."""
+    if jpeg_quality is not None:
+        fmt, what, key = "JPEG", f"a JPEG saved at about quality {jpeg_quality}", "jpeg_quality"
+    elif webp_lossy:
+        fmt, what, key = "WEBP", "a lossy WebP (the format records no quality)", "webp_quality"
+    else:
         return None
+    name = "JPEG" if fmt == "JPEG" else "lossy WebP"
     rows = [r for r in (scope.robustness if scope else []) if r.detection_rate is not None]
     original = next((r for r in rows if r.variant == "original"), None)
-    jpegs = [r for r in rows if r.jpeg_quality is not None]
-    if original is None or not jpegs:
+    measured = [r for r in rows if getattr(r, key) is not None]
+    if original is None or not measured:
         return Compression(
+            format=fmt,
             jpeg_quality=jpeg_quality,
             real_supported=True,
             summary=(
-                f"The file is a JPEG saved at about quality {jpeg_quality}. How compression "
-                "affects this model was not measured; re-saving as JPEG often erases the "
-                "traces pixel detectors look for."
+                f"The file is {what}. How {name} compression affects this model was not "
+                f"measured; re-saving as {name} often erases the traces pixel detectors "
+                "look for."
             ),
         )
-    near = min(jpegs, key=lambda r: (abs(r.jpeg_quality - jpeg_quality), r.jpeg_quality))
+    if fmt == "JPEG":
+        near = min(measured, key=lambda r: (abs(r.jpeg_quality - jpeg_quality), r.jpeg_quality))
+    else:
+        near = max(measured, key=lambda r: r.webp_quality)
+    quality = getattr(near, key)
     kept = near.detection_rate
     base = original.detection_rate
     supported = base == 0 or kept >= MIN_KEPT_DETECTION * base
     found = (
-        f"On test pictures re-saved at quality {near.jpeg_quality}, this model found "
+        f"On test pictures re-saved as {name} at quality {quality}, this model found "
         f"{kept:.0%} of the AI-generated ones ({base:.0%} before re-saving; "
         f"{near.n_ai} AI and {near.n_real} real test pictures)"
     )
@@ -86,13 +102,14 @@ def compression_note(jpeg_quality: int | None, scope: ModelScope | None) -> Comp
         else ": a low score here does not show that the picture is real."
     )
     return Compression(
+        format=fmt,
         jpeg_quality=jpeg_quality,
-        measured_quality=near.jpeg_quality,
+        measured_quality=quality,
         detection_rate=kept,
         uncompressed_detection_rate=base,
         roc_auc=near.roc_auc,
         real_supported=supported,
-        summary=f"The file is a JPEG saved at about quality {jpeg_quality}. {found}{consequence}",
+        summary=f"The file is {what}. {found}{consequence}",
     )
 
 
@@ -137,7 +154,7 @@ def decide(
     verdict: Verdict = pixel
     rule = "pixel_model"
     if pixel == "real" and compression is not None and not compression.real_supported:
-        verdict, rule = "uncertain", "jpeg_compression"
+        verdict, rule = "uncertain", "lossy_compression"
     if has("ai_generated", "strong"):
         verdict, rule = "ai_generated", "strong_ai_provenance"
     elif scope is not None:

@@ -239,7 +239,7 @@ def robustness_figures(
 ) -> list[dict[str, Any]]:
     """The ``scope.robustness`` rows of a model from `experiments robustness` results,
     only when they were measured on this very artifact (same fingerprint)."""
-    from aidetect_training.variants import jpeg_quality_of_variant
+    from aidetect_training.variants import jpeg_quality_of_variant, webp_quality_of_variant
 
     entry = ((robustness or {}).get("models") or {}).get(name)
     if not entry or entry.get("fingerprint") != fingerprint:
@@ -255,6 +255,7 @@ def robustness_figures(
             {
                 "variant": variant,
                 "jpeg_quality": jpeg_quality_of_variant(variant),
+                "webp_quality": webp_quality_of_variant(variant),
                 "test_set": test_set,
                 "n_real": counts.get("real", 0),
                 "n_ai": counts.get("ai_generated", 0),

@@ -22,6 +22,7 @@ VARIANTS = (
     "jpeg90",
     "jpeg75",
     "jpeg50",
+    "webp80",
     "downscale50",
     "centrecrop",
     "screenshot",
@@ -30,10 +31,19 @@ VARIANTS = (
 SCREENSHOT_WIDTH = 1080
 
 
+def _quality(prefix: str, variant: str) -> int | None:
+    m = re.fullmatch(prefix + r"(\d{1,3})", variant)
+    return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 100 else None
+
+
 def jpeg_quality_of_variant(variant: str) -> int | None:
     """The quality of a ``jpegNN`` variant (``jpeg75`` -> 75), else None."""
-    m = re.fullmatch(r"jpeg(\d{1,3})", variant)
-    return int(m.group(1)) if m and 1 <= int(m.group(1)) <= 100 else None
+    return _quality("jpeg", variant)
+
+
+def webp_quality_of_variant(variant: str) -> int | None:
+    """The quality of a lossy ``webpNN`` variant (``webp80`` -> 80), else None."""
+    return _quality("webp", variant)
 
 
 def transform(img: Image.Image, variant: str) -> tuple[Image.Image, str, dict[str, Any]]:
@@ -43,6 +53,9 @@ def transform(img: Image.Image, variant: str) -> tuple[Image.Image, str, dict[st
     quality = jpeg_quality_of_variant(variant)
     if quality is not None:
         return img, "JPEG", {"quality": quality}
+    webp = webp_quality_of_variant(variant)
+    if webp is not None:  # lossy (Pillow's default method 4), like most WebP encoders
+        return img, "WEBP", {"quality": webp, "lossless": False}
     if variant == "downscale50":
         # Pillow's LANCZOS widens its kernel by the scale factor when reducing: antialiased
         small = img.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS)
@@ -73,7 +86,12 @@ def write_variant(samples: Sequence[Sample], root: Path, variant: str) -> list[S
         folder = root / ("FAKE" if s.label else "REAL")
         folder.mkdir(parents=True, exist_ok=True)
         src = Path(s.path)
-        suffix = ".jpg" if variant.startswith("jpeg") else src.suffix.lower() or ".png"
+        if jpeg_quality_of_variant(variant) is not None:
+            suffix = ".jpg"
+        elif webp_quality_of_variant(variant) is not None:
+            suffix = ".webp"
+        else:
+            suffix = src.suffix.lower() or ".png"
         dst = folder / (src.stem + suffix)
         k = 1
         while dst in used:

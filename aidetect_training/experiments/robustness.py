@@ -74,6 +74,7 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
         "variant_rules": {
             "original": "test PNG copied byte for byte",
             "jpeg95/90/75/50": "Pillow JPEG at that quality (default 4:2:0 chroma subsampling)",
+            "webp80": "Pillow lossy WebP at quality 80 (its default quality and method)",
             "downscale50": "half width and height, Pillow LANCZOS (antialiased), PNG",
             "centrecrop": "centre crop of half width and height (128x128 of 256), PNG",
             "screenshot": f"bilinear resize to {SCREENSHOT_WIDTH} px wide (or to 75 % when "

@@ -70,7 +70,10 @@ for (const vp of VIEWPORTS) {
       assert.match(await page.locator('.facts').innerText(), /\d+ × \d+ px/);
       // A JPEG: its estimated quality, and what compression that hard does to the model.
       assert.match(await page.locator('.facts').innerText(), /JPEG, quality about \d+/);
-      assert.match(await page.locator('.verdict__compression').innerText(), /The file is a JPEG saved at about quality \d+\./);
+      assert.match(
+        await page.locator('.verdict__compression').innerText(),
+        /The file is a JPEG saved at about quality \d+\. On test pictures re-saved as JPEG at quality \d+, this model found \d+% of the AI-generated ones/,
+      );
 
       const toggle = page.getByRole('checkbox', { name: 'Show heatmap' });
       if (await toggle.count()) {
@@ -81,6 +84,81 @@ for (const vp of VIEWPORTS) {
         await toggle.check();
       }
       await page.screenshot({ path: join(shots, `single-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    /** The real photo re-encoded as WebP in the page's canvas: lossy below quality 1, lossless at 1 (Chromium). */
+    const photoAsWebp = async (quality, name) => {
+      const b64 = await page.evaluate(
+        async ([src, q]) => {
+          const img = new Image();
+          img.src = `data:image/jpeg;base64,${src}`;
+          await img.decode();
+          const c = document.createElement('canvas');
+          c.width = img.width;
+          c.height = img.height;
+          c.getContext('2d').drawImage(img, 0, 0);
+          const blob = await new Promise((r) => c.toBlob(r, 'image/webp', q));
+          if (blob.type !== 'image/webp') throw new Error(`canvas made ${blob.type}, not WebP`);
+          const bytes = new Uint8Array(await blob.arrayBuffer());
+          let bin = '';
+          for (const b of bytes) bin += String.fromCharCode(b);
+          return btoa(bin);
+        },
+        [readFileSync(files.photo).toString('base64'), quality],
+      );
+      const path = join(files.dir, name);
+      writeFileSync(path, Buffer.from(b64, 'base64'));
+      return path;
+    };
+
+    /** The API's own answer for a file, to check the page against. */
+    const apiDetect = async (path, type, name) => {
+      const form = new FormData();
+      form.append('file', new Blob([readFileSync(path)], { type }), name);
+      return (await fetch(`${backend.baseUrl}/api/v1/detect`, { method: 'POST', body: form })).json();
+    };
+
+    it('calls a low score on a lossy WebP uncertain, and says why', async () => {
+      const webp = await photoAsWebp(0.8, 'photo-lossy.webp');
+      const api = await apiDetect(webp, 'image/webp', 'photo-lossy.webp');
+      assert.equal(api.image.format, 'WEBP');
+      assert.equal(api.image.webp_lossy, true);
+      assert.equal(api.decision.compression?.format, 'WEBP', JSON.stringify(api.decision));
+      assert.equal(api.decision.pixel_verdict, 'real', 'the test needs camera-looking pixels');
+      assert.equal(api.decision.rule, 'lossy_compression', JSON.stringify(api.decision));
+
+      await page.getByLabel('Choose pictures').setInputFiles(webp);
+      // The photo before was uncertain too: wait for this file's own verdict.
+      await page.getByText('Verdict for photo-lossy.webp').waitFor({ timeout: 60_000 });
+      await page.getByRole('heading', { name: 'Verdict: Uncertain' }).waitFor({ timeout: 60_000 });
+      assert.match(await page.getByRole('status').innerText(), /Result for photo-lossy\.webp: Uncertain/);
+      const box = await page.locator('.verdict').innerText();
+      assert.match(box, /This picture is a lossy WebP, and compression of that kind hides most of the traces the detector looks for/, box);
+      assert.match(box, /on pictures compressed about this much \(JPEG or lossy WebP\) the model misses most AI pictures/, box);
+      // The pixels alone would have said real; the page says so only as what the pixel model said.
+      assert.match(box, /The pixel model alone said: Likely a real photo\./, box);
+      assert.doesNotMatch(box, /found no strong sign of an image generator/, box);
+      assert.match(
+        await page.locator('.verdict__compression').innerText(),
+        /The file is a lossy WebP \(the format records no quality\)\. On test pictures re-saved as lossy WebP at quality \d+, this model found \d+% of the AI-generated ones/,
+      );
+      const facts = await page.locator('.facts').innerText();
+      assert.match(facts, /WEBP, lossy/, facts);
+      assert.doesNotMatch(facts, /quality about/, facts);
+      await page.screenshot({ path: join(shots, `lossy-webp-${vp.width}x${vp.height}.png`), fullPage: true });
+    });
+
+    it('says a lossless WebP is lossless, with no word on compression', async () => {
+      const webp = await photoAsWebp(1, 'photo-lossless.webp');
+      const api = await apiDetect(webp, 'image/webp', 'photo-lossless.webp');
+      assert.equal(api.image.webp_lossy, false, 'Chromium writes quality 1 as lossless WebP');
+      assert.equal(api.decision.compression ?? null, null);
+
+      await page.getByLabel('Choose pictures').setInputFiles(webp);
+      await page.getByText('Verdict for photo-lossless.webp').waitFor({ timeout: 60_000 });
+      assert.match(await page.locator('.facts').innerText(), /WEBP, lossless/);
+      assert.equal(await page.locator('.verdict__compression').count(), 0);
+      assert.doesNotMatch(await page.locator('.verdict').innerText(), /compress|re-saved/);
     });
 
     it('says it cannot judge a flat picture, and never calls it real', async () => {

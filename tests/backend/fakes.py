@@ -96,6 +96,7 @@ class FakeDetector:
                 height=image.height,
                 format=image.format,
                 jpeg_quality=image.jpeg_quality,
+                webp_lossy=image.webp_lossy,
             ),
             elapsed_ms=1.0,
             heatmap="data:image/png;base64,AAAA" if heatmap else None,

@@ -64,7 +64,13 @@ def test_detect_multipart(client):
     body = r.json()
     assert body["verdict"] == "ai_generated" and body["ai_probability"] == 0.8
     assert body["model"] == {"name": "fake-cnn", "version": "9.9.9"}
-    assert body["image"] == {"width": 96, "height": 64, "format": "JPEG", "jpeg_quality": 95}
+    assert body["image"] == {
+        "width": 96,
+        "height": 64,
+        "format": "JPEG",
+        "jpeg_quality": 95,
+        "webp_lossy": None,
+    }
     assert body["decision"]["uncertain_band"] == [0.3, 0.7]
     assert body["evidence"] == [] and body["heatmap"] is None
 

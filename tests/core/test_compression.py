@@ -56,10 +56,11 @@ def test_decoding_records_the_quality():
 
 
 # --- the verdict's compression rule -------------------------------------------------------------
-def fig(variant, detected, q=None, n_ai=100, n_real=50):
+def fig(variant, detected, q=None, n_ai=100, n_real=50, webp=None):
     return RobustnessFigure(
         variant=variant,
         jpeg_quality=q,
+        webp_quality=webp,
         test_set="t",
         n_real=n_real,
         n_ai=n_ai,
@@ -75,46 +76,73 @@ SCOPE = ModelScope(
         fig("jpeg95", 0.40, 95),
         fig("jpeg90", 0.20, 90),
         fig("jpeg75", 0.05, 75),
+        fig("webp80", 0.10, webp=80),
+        fig("webp95", 0.20, webp=95),
         fig("downscale50", 0.50),
     ]
 )
 
 
 def test_the_nearest_measured_quality_decides():
-    note = compression_note(97, SCOPE)
+    note = compression_note(SCOPE, jpeg_quality=97)
     assert note.measured_quality == 95 and note.real_supported  # 0.40 >= 0.5 * 0.60
     assert "quality 97" in note.summary and "quality 95" in note.summary and "40%" in note.summary
-    note = compression_note(91, SCOPE)
+    note = compression_note(SCOPE, jpeg_quality=91)
     assert note.measured_quality == 90 and not note.real_supported  # 0.20 < 0.30
     assert "does not show" in note.summary
-    assert compression_note(30, SCOPE).measured_quality == 75
+    assert compression_note(SCOPE, jpeg_quality=30).measured_quality == 75
     # halfway between two measured qualities: the harsher (lower) one
-    assert (
-        compression_note(
-            85,
-            ModelScope(
-                robustness=[fig("original", 0.6), fig("jpeg90", 0.5, 90), fig("jpeg80", 0.1, 80)]
-            ),
-        ).measured_quality
-        == 80
+    two = ModelScope(
+        robustness=[fig("original", 0.6), fig("jpeg90", 0.5, 90), fig("jpeg80", 0.1, 80)]
     )
+    assert compression_note(two, jpeg_quality=85).measured_quality == 80
+
+
+def test_a_lossy_webp_reads_the_mildest_measured_webp_copy():
+    note = compression_note(SCOPE, webp_lossy=True)
+    assert note.format == "WEBP" and note.jpeg_quality is None
+    assert note.measured_quality == 95 and note.detection_rate == 0.20 and not note.real_supported
+    assert "lossy WebP" in note.summary and "quality 95" in note.summary
+    assert compression_note(SCOPE, webp_lossy=False) is None  # lossless: nothing lost
+    jpeg_only = ModelScope(robustness=[fig("original", 0.6), fig("jpeg90", 0.5, 90)])
+    unmeasured = compression_note(jpeg_only, webp_lossy=True)
+    assert unmeasured.real_supported and "not measured" in unmeasured.summary
+
+
+def test_webp_container_says_lossy_or_lossless():
+    from aidetect.compression import webp_is_lossy
+
+    pixels = images.photo_like()
+    lossy = images.encode(pixels, "WEBP", quality=80)
+    lossless = images.encode(pixels, "WEBP", lossless=True)
+    assert webp_is_lossy(lossy) is True and webp_is_lossy(lossless) is False
+    with_alpha = images.encode(Image.fromarray(pixels).convert("RGBA"), "WEBP", quality=80)
+    assert webp_is_lossy(with_alpha) is True  # VP8X, ALPH, then VP8
+    frames = [Image.fromarray(images.photo_like(seed=k)) for k in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], quality=70)
+    assert webp_is_lossy(buf.getvalue()) is True  # inside an animation frame
+    assert webp_is_lossy(images.png()) is None and webp_is_lossy(b"RIFF\0\0\0\0WEBP") is None
+    assert decode_image(lossy).webp_lossy is True
+    assert decode_image(lossless).webp_lossy is False
+    assert decode_image(images.jpeg()).webp_lossy is None
 
 
 def test_the_rule_is_relative_to_the_uncompressed_detections():
     at_edge = ModelScope(
         robustness=[fig("original", 0.6), fig("jpeg90", 0.6 * MIN_KEPT_DETECTION, 90)]
     )
-    assert compression_note(90, at_edge).real_supported
+    assert compression_note(at_edge, jpeg_quality=90).real_supported
     below = ModelScope(robustness=[fig("original", 0.6), fig("jpeg90", 0.29, 90)])
-    assert not compression_note(90, below).real_supported
+    assert not compression_note(below, jpeg_quality=90).real_supported
 
 
 def test_unmeasured_models_keep_their_verdict_and_say_so():
     for scope in (None, ModelScope(), ModelScope(robustness=[fig("jpeg75", 0.1, 75)])):
-        note = compression_note(80, scope)
+        note = compression_note(scope, jpeg_quality=80)
         assert note.real_supported and note.measured_quality is None
         assert "not measured" in note.summary
-    assert compression_note(None, SCOPE) is None  # not a JPEG
+    assert compression_note(SCOPE, jpeg_quality=None) is None  # not a JPEG
 
 
 def ev(signal, strength):
@@ -126,7 +154,7 @@ def ev(signal, strength):
 @pytest.mark.parametrize(
     ("p", "evidence", "verdict", "rule"),
     [
-        (0.1, [], "uncertain", "jpeg_compression"),  # a low score says little here
+        (0.1, [], "uncertain", "lossy_compression"),  # a low score says little here
         (0.5, [], "uncertain", "pixel_model"),  # uncertain anyway
         (0.9, [], "ai_generated", "pixel_model"),  # compression does not make fakes of reals
         (0.1, [ev("real", "strong")], "real", "strong_real_provenance"),
@@ -135,14 +163,14 @@ def ev(signal, strength):
     ],
 )
 def test_decide_with_a_compression_that_hides_fakes(p, evidence, verdict, rule):
-    note = compression_note(75, SCOPE)
+    note = compression_note(SCOPE, jpeg_quality=75)
     v, d = decide(p, 0.5, (0.3, 0.7), evidence, None, note)
     assert (v, d.rule) == (verdict, rule)
     assert d.compression == note and d.pixel_verdict == ("real" if p < 0.3 else d.pixel_verdict)
 
 
 def test_decide_with_a_mild_compression_keeps_real():
-    v, d = decide(0.1, 0.5, (0.3, 0.7), [], None, compression_note(96, SCOPE))
+    v, d = decide(0.1, 0.5, (0.3, 0.7), [], None, compression_note(SCOPE, jpeg_quality=96))
     assert (v, d.rule) == ("real", "pixel_model") and d.compression.real_supported
 
 
@@ -161,13 +189,18 @@ def test_the_detector_applies_the_model_s_own_measurements(measured_models):
     pixels = images.photo_like(96, 64, seed=5)
     hard = det.detect(images.jpeg(pixels, quality=72), "tiny-cnn")
     assert hard.image.jpeg_quality == 72 and hard.decision.pixel_verdict == "real"
-    assert (hard.verdict, hard.decision.rule) == ("uncertain", "jpeg_compression")
+    assert (hard.verdict, hard.decision.rule) == ("uncertain", "lossy_compression")
     assert hard.decision.compression.measured_quality == 75
     mild = det.detect(images.jpeg(pixels, quality=96), "tiny-cnn")
     assert (mild.verdict, mild.decision.compression.measured_quality) == ("real", 95)
     lossless = det.detect(images.png(pixels), "tiny-cnn")
     assert lossless.verdict == "real" and lossless.decision.compression is None
     assert lossless.image.jpeg_quality is None
+    webp = det.detect(images.encode(pixels, "WEBP", quality=90), "tiny-cnn")
+    assert (webp.verdict, webp.decision.rule) == ("uncertain", "lossy_compression")
+    assert webp.image.webp_lossy is True and webp.decision.compression.measured_quality == 95
+    lossless_webp = det.detect(images.encode(pixels, "WEBP", lossless=True), "tiny-cnn")
+    assert lossless_webp.verdict == "real" and lossless_webp.decision.compression is None
     # a model without measurements: the verdict stands, the answer says it was not measured
     other = det.detect(images.jpeg(pixels, quality=72), "tiny-svm")
     assert other.verdict == other.decision.pixel_verdict and other.decision.rule == "pixel_model"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from aidetect.compression import webp_is_lossy
 from aidetect.datasets import family_of, list_samples, write_manifest
 from aidetect_training.experiments.lofo import lofo_split
 from aidetect_training.experiments.shared import FAMILIES
@@ -72,10 +73,13 @@ def test_variants_sizes_formats_both_classes(corpus: Path, tmp_path: Path, varia
     for s in out:
         with Image.open(s.path) as im:
             assert im.size == expect
-            assert im.format == ("JPEG" if variant.startswith("jpeg") else "PNG")
-            if variant.startswith("jpeg"):
+            fmt = {"jpeg": "JPEG", "webp": "WEBP"}.get(variant[:4], "PNG")
+            assert im.format == fmt
+            if fmt == "JPEG":
                 assert s.path.suffix == ".jpg"
                 assert s.path.read_bytes()[:2] == b"\xff\xd8"  # really a JPEG stream
+            if fmt == "WEBP":  # lossy, as the robustness row says
+                assert s.path.suffix == ".webp" and webp_is_lossy(s.path.read_bytes())
     if variant == "original":  # byte-for-byte copies
         for a, b in zip(test, out, strict=True):
             assert Path(a.path).read_bytes() == Path(b.path).read_bytes()
@@ -86,6 +90,8 @@ def test_jpeg_quality_changes_the_pixels() -> None:
     img = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
     _, fmt, opts = transform(img, "jpeg50")
     assert (fmt, opts) == ("JPEG", {"quality": 50})
+    _, fmt, opts = transform(img, "webp80")
+    assert (fmt, opts) == ("WEBP", {"quality": 80, "lossless": False})
     centre, _, _ = transform(img, "centrecrop")
     assert np.array_equal(np.asarray(centre), np.asarray(img)[16:48, 16:48])
     with pytest.raises(ValueError):

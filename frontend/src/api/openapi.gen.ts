@@ -130,17 +130,25 @@ export interface components {
         };
         /**
          * Compression
-         * @description What JPEG compression does to this model's answers, as measured on its test pictures.
+         * @description What lossy compression (JPEG, lossy WebP) does to this model's answers, as measured
+         *     on its test pictures re-saved the same way.
          */
         Compression: {
             /**
-             * Jpeg Quality
-             * @description the upload's estimated JPEG quality
+             * Format
+             * @description the upload's lossy format
+             * @default JPEG
+             * @enum {string}
              */
-            jpeg_quality: number;
+            format: "JPEG" | "WEBP";
+            /**
+             * Jpeg Quality
+             * @description a JPEG's estimated quality (null for WebP, which records none)
+             */
+            jpeg_quality?: number | null;
             /**
              * Measured Quality
-             * @description the nearest quality the model's test pictures were re-saved at and scored (null: the model was never tested on re-saved JPEGs)
+             * @description the quality the model's test pictures were re-saved at in that format and scored: for a JPEG the nearest measured, for a WebP the mildest (null: the model was never tested on such copies)
              */
             measured_quality?: number | null;
             /**
@@ -160,7 +168,7 @@ export interface components {
             roc_auc?: number | null;
             /**
              * Real Supported
-             * @description False when compression at about this quality cost the model more than half of its detections: a low score then does not show the picture is real, and a pixel verdict 'real' is reported as 'uncertain' (rule jpeg_compression)
+             * @description False when compression at about this quality cost the model more than half of its detections: a low score then does not show the picture is real, and a pixel verdict 'real' is reported as 'uncertain' (rule lossy_compression)
              */
             real_supported: boolean;
             /**
@@ -188,10 +196,10 @@ export interface components {
             pixel_verdict: "ai_generated" | "real" | "uncertain";
             /**
              * Rule
-             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, jpeg_compression (a low score on a JPEG compressed harder than the model can see through: uncertain, not real), or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
+             * @description Which rule decided the final verdict: pixel_model, strong_ai_provenance, strong_real_provenance, moderate_ai_provenance, lossy_compression (a low score on a JPEG or lossy WebP compressed harder than the model can see through: uncertain, not real), or out_of_scope_<reason> (too_small, extreme_aspect_ratio, flat, synthetic_graphic, smooth_gradient, noise) when the picture is outside what any pixel model can judge
              */
             rule: string;
-            /** @description For a JPEG upload: how well the model finds AI pictures compressed about as hard, from its robustness measurements; null for other formats */
+            /** @description For a JPEG or lossy WebP upload: how well the model finds AI pictures compressed about as hard, from its robustness measurements; null for lossless formats */
             compression?: components["schemas"]["Compression"] | null;
             /**
              * Out Of Scope Reason
@@ -311,6 +319,11 @@ export interface components {
              * @description A JPEG's quality (1-100, the IJG scale most encoders use), estimated from its quantisation tables; null for other formats
              */
             jpeg_quality?: number | null;
+            /**
+             * Webp Lossy
+             * @description For a WebP: true when lossy, false when lossless; null for other formats
+             */
+            webp_lossy?: boolean | null;
         };
         /** InputInfo */
         InputInfo: {
@@ -406,7 +419,7 @@ export interface components {
             held_out?: components["schemas"]["HeldOutFamily"][];
             /**
              * Robustness
-             * @description the test pictures re-saved as JPEG, downscaled, cropped, screenshotted; the verdict reads the JPEG rows (aidetect.verdict, compression rule)
+             * @description the test pictures re-saved as JPEG or WebP, downscaled, cropped, screenshotted; the verdict reads the JPEG and WebP rows (aidetect.verdict, compression rule)
              */
             robustness?: components["schemas"]["RobustnessFigure"][];
             /**
@@ -446,7 +459,7 @@ export interface components {
         RobustnessFigure: {
             /**
              * Variant
-             * @description original, jpeg95, jpeg90, jpeg75, jpeg50, downscale50, ...
+             * @description original, jpeg95, jpeg90, jpeg75, jpeg50, webp80, downscale50, ...
              */
             variant: string;
             /**
@@ -454,6 +467,11 @@ export interface components {
              * @description the quality the copies were re-saved at (JPEG variants)
              */
             jpeg_quality?: number | null;
+            /**
+             * Webp Quality
+             * @description the same for lossy WebP variants
+             */
+            webp_quality?: number | null;
             /**
              * Test Set
              * @description what the number was measured on, in words

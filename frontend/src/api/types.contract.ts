@@ -37,5 +37,6 @@ export type ContractChecks = [
   Expect<Equal<T.PixelVerdict, S['Decision']['pixel_verdict']>>,
   Expect<Equal<T.Signal, S['Evidence']['signal']>>,
   Expect<Equal<T.Strength, S['Evidence']['strength']>>,
+  Expect<Equal<T.CompressionFormat, S['Compression']['format']>>,
   Expect<Equal<T.ModelsResponse['default_model'], S['ModelsResponse']['default_model']>>,
 ];

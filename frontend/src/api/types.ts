@@ -15,7 +15,7 @@ export type DecisionRule =
   | 'strong_ai_provenance'
   | 'strong_real_provenance'
   | 'moderate_ai_provenance'
-  | 'jpeg_compression'
+  | 'lossy_compression'
   | 'out_of_scope_too_small'
   | 'out_of_scope_extreme_aspect_ratio'
   | 'out_of_scope_flat'
@@ -51,13 +51,23 @@ export interface ImageInfo {
   format: string;
   /** A JPEG's quality (1-100, IJG scale), estimated from its quantisation tables; null for other formats. */
   jpeg_quality?: number | null;
+  /** For a WebP: true when lossy, false when lossless; null for other formats. */
+  webp_lossy?: boolean | null;
 }
 
-/** What JPEG compression does to the model's answers, from its robustness measurements. */
+/** The lossy formats the compression check knows. */
+export type CompressionFormat = 'JPEG' | 'WEBP';
+
+/** What lossy compression (JPEG, lossy WebP) does to the model's answers, from its robustness measurements. */
 export interface Compression {
-  /** The upload's estimated JPEG quality. */
-  jpeg_quality: number;
-  /** The nearest quality the model's test pictures were re-saved at (null: never measured). */
+  /** The upload's lossy format. */
+  format: CompressionFormat;
+  /** A JPEG's estimated quality; null for a WebP, which records none. */
+  jpeg_quality?: number | null;
+  /**
+   * The quality the model's test pictures were re-saved at in that format: for a JPEG the
+   * nearest measured, for a WebP the mildest (null: never measured).
+   */
   measured_quality?: number | null;
   /** Share of AI-generated test pictures found at that quality. */
   detection_rate?: number | null;
@@ -66,7 +76,7 @@ export interface Compression {
   roc_auc?: number | null;
   /**
    * False when compression at about this quality cost the model more than half of its
-   * detections: a low score then does not show the picture is real (rule jpeg_compression).
+   * detections: a low score then does not show the picture is real (rule lossy_compression).
    */
   real_supported: boolean;
   /** The same, in words for people. */
@@ -83,7 +93,7 @@ export interface Decision {
   conflicting_evidence?: boolean;
   /** Why no pixel model can judge the picture, in words (null when it can). */
   out_of_scope_reason?: string | null;
-  /** For a JPEG upload: what compression about this hard does to the model (null for other formats). */
+  /** For a JPEG or lossy WebP upload: what compression about this hard does to the model (null for lossless formats). */
   compression?: Compression | null;
 }
 
@@ -166,6 +176,7 @@ export type RobustnessVariant =
   | 'jpeg90'
   | 'jpeg75'
   | 'jpeg50'
+  | 'webp80'
   | 'downscale50'
   | 'centrecrop'
   | 'screenshot';
@@ -175,6 +186,8 @@ export interface RobustnessFigure {
   variant: RobustnessVariant | (string & {});
   /** The quality the copies were re-saved at (JPEG variants only). */
   jpeg_quality?: number | null;
+  /** The same for lossy WebP variants (webp80, ...). */
+  webp_quality?: number | null;
   test_set: string;
   n_real: number;
   n_ai: number;
@@ -189,7 +202,7 @@ export interface RobustnessFigure {
 export interface ModelScope {
   trained_on?: TrainedFamily[];
   held_out?: HeldOutFamily[];
-  /** Its test pictures re-saved as JPEG, downscaled, cropped, screenshotted. */
+  /** Its test pictures re-saved as JPEG or WebP, downscaled, cropped, screenshotted. */
   robustness?: RobustnessFigure[];
   note?: string;
 }

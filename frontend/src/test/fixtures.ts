@@ -43,6 +43,7 @@ export const modelsResponse: ModelsResponse = {
           robust('original', { roc_auc: 0.93, detection_rate: 0.63, false_positive_rate: 0.04 }),
           robust('jpeg95', { jpeg_quality: 95, roc_auc: 0.88, detection_rate: 0.41, false_positive_rate: 0.03 }),
           robust('jpeg75', { jpeg_quality: 75, roc_auc: 0.61, detection_rate: 0.05, false_positive_rate: 0.01 }),
+          robust('webp80', { webp_quality: 80, roc_auc: 0.64, detection_rate: 0.07, false_positive_rate: 0.01 }),
           robust('downscale50', { roc_auc: 0.7, detection_rate: 0.12, false_positive_rate: 0.02 }),
           robust('centrecrop', { roc_auc: null, detection_rate: null, false_positive_rate: null }),
           robust('screenshot', { roc_auc: 0.55, detection_rate: 0.02, false_positive_rate: 0.01 }),
@@ -115,6 +116,7 @@ export function imageFile(name = 'photo.jpg', type = 'image/jpeg', content = 'jp
 
 /** What the server says about a JPEG at quality 72 for a model that loses most detections at 75. */
 export const hardJpeg: Compression = {
+  format: 'JPEG',
   jpeg_quality: 72,
   measured_quality: 75,
   detection_rate: 0.05,
@@ -122,11 +124,12 @@ export const hardJpeg: Compression = {
   roc_auc: 0.61,
   real_supported: false,
   summary:
-    'The file is a JPEG saved at about quality 72. On test pictures re-saved at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+    'The file is a JPEG saved at about quality 72. On test pictures re-saved as JPEG at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
 };
 
 /** The same for a JPEG at quality 94, which the model sees through. */
 export const lightJpeg: Compression = {
+  format: 'JPEG',
   jpeg_quality: 94,
   measured_quality: 95,
   detection_rate: 0.41,
@@ -134,10 +137,10 @@ export const lightJpeg: Compression = {
   roc_auc: 0.88,
   real_supported: true,
   summary:
-    'The file is a JPEG saved at about quality 94. On test pictures re-saved at quality 95, this model found 41% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score still counts as evidence that the picture is real.',
+    'The file is a JPEG saved at about quality 94. On test pictures re-saved as JPEG at quality 95, this model found 41% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score still counts as evidence that the picture is real.',
 };
 
-/** A low score on a hard-compressed JPEG: uncertain, not real (rule jpeg_compression). */
+/** A low score on a hard-compressed JPEG: uncertain, not real (rule lossy_compression). */
 export function compressedResult(overrides: Partial<DetectionResult> = {}): DetectionResult {
   const base = realResult();
   return {
@@ -145,8 +148,43 @@ export function compressedResult(overrides: Partial<DetectionResult> = {}): Dete
     verdict: 'uncertain',
     ai_probability: 0.08,
     models: [{ name: 'cnn-crops', version: '2.1.0', ai_probability: 0.08, weight: 1 }],
-    decision: { ...base.decision, rule: 'jpeg_compression', compression: hardJpeg },
+    decision: { ...base.decision, rule: 'lossy_compression', compression: hardJpeg },
     image: { ...base.image, jpeg_quality: 72 },
+    ...overrides,
+  };
+}
+
+/** What the server says about a lossy WebP (no quality recorded) for a model that loses most detections at WebP 80. */
+export const lossyWebp: Compression = {
+  format: 'WEBP',
+  jpeg_quality: null,
+  measured_quality: 80,
+  detection_rate: 0.07,
+  uncompressed_detection_rate: 0.63,
+  roc_auc: 0.64,
+  real_supported: false,
+  summary:
+    'The file is a lossy WebP (the format records no quality). On test pictures re-saved as lossy WebP at quality 80, this model found 7% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+};
+
+/** A low score on a lossy WebP: uncertain, not real (rule lossy_compression). */
+export function lossyWebpResult(overrides: Partial<DetectionResult> = {}): DetectionResult {
+  const base = compressedResult();
+  return {
+    ...base,
+    decision: { ...base.decision, compression: lossyWebp },
+    image: { width: 640, height: 427, format: 'WEBP', jpeg_quality: null, webp_lossy: true },
+    ...overrides,
+  };
+}
+
+/** A low score on a lossless WebP: no compression to speak of, so the pixel verdict stands. */
+export function losslessWebpResult(overrides: Partial<DetectionResult> = {}): DetectionResult {
+  const base = realResult();
+  return {
+    ...base,
+    decision: { ...base.decision, compression: null },
+    image: { width: 640, height: 427, format: 'WEBP', jpeg_quality: null, webp_lossy: false },
     ...overrides,
   };
 }

@@ -1,4 +1,5 @@
 import type {
+  CompressionFormat,
   DecisionRule,
   DetectionResult,
   Evidence,
@@ -30,8 +31,8 @@ export const RULE_EXPLANATION: Record<DecisionRule, string> = {
   strong_real_provenance:
     'Strong provenance evidence of a real capture decided the verdict, whatever the pixel model said.',
   moderate_ai_provenance: 'Moderate provenance evidence of AI generation tipped the verdict.',
-  jpeg_compression:
-    'The pixel score was low, but on JPEGs compressed about this much the model misses most AI pictures, so a low score does not show the picture is real.',
+  lossy_compression:
+    'The pixel score was low, but on pictures compressed about this much (JPEG or lossy WebP) the model misses most AI pictures, so a low score does not show the picture is real.',
   out_of_scope_too_small: 'The scope check found the picture too small to judge.',
   out_of_scope_extreme_aspect_ratio: 'The scope check found a thin strip, not a picture.',
   out_of_scope_flat: 'The scope check found a flat or nearly flat picture.',
@@ -46,9 +47,24 @@ const PIXELS_SAY: Record<PixelVerdict, string> = {
   ai_generated: 'the pixels look AI-generated',
 };
 
-/** Uncertain because the JPEG is compressed too hard (rule jpeg_compression), not for a borderline score. */
-const JPEG_UNCERTAIN =
-  'This picture is a JPEG, and compression at about its quality hides most of the traces the detector looks for: its low score does not show that the picture is real, so the detector does not take a side.';
+/** The end of every "uncertain because of compression" sentence. */
+const LOW_SCORE_NOT_REAL =
+  'its low score does not show that the picture is real, so the detector does not take a side.';
+
+/**
+ * Uncertain because the file is compressed too hard (rule lossy_compression), not for a
+ * borderline score: named by its format when the server says which (a WebP records no quality).
+ */
+function compressionUncertain(format: CompressionFormat | undefined): string {
+  switch (format) {
+    case 'JPEG':
+      return `This picture is a JPEG, and compression at about its quality hides most of the traces the detector looks for: ${LOW_SCORE_NOT_REAL}`;
+    case 'WEBP':
+      return `This picture is a lossy WebP, and compression of that kind hides most of the traces the detector looks for: ${LOW_SCORE_NOT_REAL}`;
+    default:
+      return `This picture was saved with lossy compression (JPEG or WebP), which at about this strength hides most of the traces the detector looks for: ${LOW_SCORE_NOT_REAL}`;
+  }
+}
 
 /**
  * The sentence under the verdict. When the file's metadata (moderate or strong evidence)
@@ -61,7 +77,9 @@ export function verdictExplanation(result: DetectionResult): string {
     return `Can’t judge this picture: ${reason}. The pixel models were made for camera photographs and generated imitations of them.`;
   }
   if (!decision.conflicting_evidence) {
-    if (result.verdict === 'uncertain' && decision.rule === 'jpeg_compression') return JPEG_UNCERTAIN;
+    if (result.verdict === 'uncertain' && decision.rule === 'lossy_compression') {
+      return compressionUncertain(decision.compression?.format);
+    }
     return VERDICT_EXPLANATION[result.verdict];
   }
   const counted = evidence.filter((e) => e.strength !== 'weak');
@@ -81,7 +99,7 @@ export function verdictNote(result: DetectionResult): string | null {
       : 'decided by the file’s metadata';
   }
   if (result.decision.conflicting_evidence) return 'the file’s metadata disagrees';
-  if (result.decision.rule === 'jpeg_compression') return 'JPEG compression hides what the detector looks for';
+  if (result.decision.rule === 'lossy_compression') return 'lossy compression hides what the detector looks for';
   return null;
 }
 

@@ -21,10 +21,14 @@ describe('model scope panel', () => {
       ['as tested', '383 / 159', '93%', '63%', '4%'],
       ['JPEG quality 95', '383 / 159', '88%', '41%', '3%'],
       ['JPEG quality 75', '383 / 159', '61%', '5%', '1%'],
+      ['lossy WebP quality 80', '383 / 159', '64%', '7%', '1%'],
       ['downscaled by half', '383 / 159', '70%', '12%', '2%'],
       ['centre crop', '383 / 159', '—', '—', '—'],
       ['screenshot-like', '383 / 159', '55%', '2%', '1%'],
     ]);
+    expect(within(table).getByRole('rowheader', { name: 'lossy WebP quality 80' }).closest('tr')).toHaveTextContent(
+      'lossy WebP quality 80383 / 15964%7%1%',
+    );
     expect(screen.getByText(/Test set: corpus-v2 test split\./)).toBeInTheDocument();
     expect(screen.getByText('It has not been tested on any text-to-image generator.')).toBeInTheDocument();
   });
@@ -45,6 +49,9 @@ describe('model scope panel', () => {
   it('names variants in words, reading the quality from the name when it is absent', () => {
     expect(variantLabel({ variant: 'jpeg90', jpeg_quality: 90 })).toBe('JPEG quality 90');
     expect(variantLabel({ variant: 'jpeg50' })).toBe('JPEG quality 50');
+    expect(variantLabel({ variant: 'webp80', webp_quality: 80 })).toBe('lossy WebP quality 80');
+    expect(variantLabel({ variant: 'webp60' })).toBe('lossy WebP quality 60');
+    expect(variantLabel({ variant: 'webp_custom', webp_quality: 70 })).toBe('lossy WebP quality 70');
     expect(variantLabel({ variant: 'original' })).toBe('as tested');
     expect(variantLabel({ variant: 'blur_2px' })).toBe('blur 2px');
     expect(variantLabel({ variant: 'constructor' })).toBe('constructor');

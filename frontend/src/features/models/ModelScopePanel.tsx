@@ -8,11 +8,16 @@ const VARIANT_LABEL: Record<string, string> = {
   screenshot: 'screenshot-like',
 };
 
-/** A robustness variant in words: "jpeg75" -> "JPEG quality 75", unknown ones as written. */
-export function variantLabel(figure: Pick<RobustnessFigure, 'variant' | 'jpeg_quality'>): string {
+/**
+ * A robustness variant in words: "jpeg75" -> "JPEG quality 75", "webp80" -> "lossy WebP
+ * quality 80", unknown ones as written. The quality fields win over the name.
+ */
+export function variantLabel(figure: Pick<RobustnessFigure, 'variant' | 'jpeg_quality' | 'webp_quality'>): string {
   if (Object.hasOwn(VARIANT_LABEL, figure.variant)) return VARIANT_LABEL[figure.variant]!;
-  const quality = figure.jpeg_quality ?? /^jpeg(\d+)$/.exec(figure.variant)?.[1];
-  if (quality != null) return `JPEG quality ${quality}`;
+  const jpeg = figure.jpeg_quality ?? /^jpeg(\d+)$/.exec(figure.variant)?.[1];
+  if (jpeg != null) return `JPEG quality ${jpeg}`;
+  const webp = figure.webp_quality ?? /^webp(\d+)$/.exec(figure.variant)?.[1];
+  if (webp != null) return `lossy WebP quality ${webp}`;
   return figure.variant.replace(/_/g, ' ');
 }
 

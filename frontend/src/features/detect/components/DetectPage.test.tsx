@@ -4,7 +4,17 @@ import { delay, http, HttpResponse } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import { App } from '../../../App';
 import { config } from '../../../config';
-import { aiResult, compressedResult, hardJpeg, imageFile, lightJpeg, modelsResponse, realResult } from '../../../test/fixtures';
+import {
+  aiResult,
+  compressedResult,
+  hardJpeg,
+  imageFile,
+  lightJpeg,
+  losslessWebpResult,
+  lossyWebpResult,
+  modelsResponse,
+  realResult,
+} from '../../../test/fixtures';
 import { seen } from '../../../test/handlers';
 import { server } from '../../../test/server';
 
@@ -172,7 +182,8 @@ describe('detect page', () => {
     expect(heading.parentElement).toHaveTextContent('For the curious: the pixel model gave 8%');
     expect(screen.queryByRole('meter', { name: 'AI probability' })).not.toBeInTheDocument();
     expect(screen.getByRole('status')).toHaveTextContent('Result for dot.png: Can’t judge this picture: it is too small');
-    expect(heading.parentElement).not.toHaveTextContent('re-saved at quality');
+    expect(heading.parentElement).not.toHaveTextContent('re-saved as JPEG');
+    expect(heading.parentElement).not.toHaveTextContent('The file is a JPEG');
   });
 
   it('calls a low score on a hard-compressed JPEG uncertain, and says why', async () => {
@@ -188,13 +199,49 @@ describe('detect page', () => {
     // The model's own figures, as a caution (bold, marked, and announced as one).
     const summary = within(box).getByText(/^The file is a JPEG saved at about quality 72\./);
     expect(summary).toHaveTextContent(
-      'Caution: The file is a JPEG saved at about quality 72. On test pictures re-saved at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+      'Caution: The file is a JPEG saved at about quality 72. On test pictures re-saved as JPEG at quality 75, this model found 5% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
     );
     expect(summary).toHaveClass('verdict__compression', 'verdict__compression--caution');
     expect(box).toHaveTextContent(
-      'The pixel score was low, but on JPEGs compressed about this much the model misses most AI pictures, so a low score does not show the picture is real. The pixel model alone said: Likely a real photo.',
+      'The pixel score was low, but on pictures compressed about this much (JPEG or lossy WebP) the model misses most AI pictures, so a low score does not show the picture is real. The pixel model alone said: Likely a real photo.',
     );
     expect(screen.getByText('Format').nextSibling).toHaveTextContent('JPEG, quality about 72');
+  });
+
+  it('calls a low score on a lossy WebP uncertain, and says why', async () => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.json(lossyWebpResult())));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('shared.webp', 'image/webp'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Uncertain' });
+    const box = heading.parentElement!;
+    expect(box).toHaveTextContent(
+      'This picture is a lossy WebP, and compression of that kind hides most of the traces the detector looks for: its low score does not show that the picture is real, so the detector does not take a side.',
+    );
+    expect(box).not.toHaveTextContent('The score falls in the band');
+    expect(box).not.toHaveTextContent('This picture is a JPEG');
+    const summary = within(box).getByText(/^The file is a lossy WebP \(the format records no quality\)\./);
+    expect(summary).toHaveTextContent(
+      'Caution: The file is a lossy WebP (the format records no quality). On test pictures re-saved as lossy WebP at quality 80, this model found 7% of the AI-generated ones (63% before re-saving; 383 AI and 159 real test pictures): a low score here does not show that the picture is real.',
+    );
+    expect(summary).toHaveClass('verdict__compression', 'verdict__compression--caution');
+    expect(box).toHaveTextContent(
+      'The pixel score was low, but on pictures compressed about this much (JPEG or lossy WebP) the model misses most AI pictures, so a low score does not show the picture is real. The pixel model alone said: Likely a real photo.',
+    );
+    expect(screen.getByText('Format').nextSibling).toHaveTextContent(/^WEBP, lossy$/);
+    expect(screen.queryByText(/quality about/)).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('Result for shared.webp: Uncertain');
+  });
+
+  it('says a lossless WebP is lossless, with no word on compression', async () => {
+    server.use(http.post('/api/v1/detect', () => HttpResponse.json(losslessWebpResult())));
+    const user = await renderReady();
+    await user.upload(picker(), imageFile('screenshot.webp', 'image/webp'));
+    const heading = await screen.findByRole('heading', { name: 'Verdict: Likely a real photo' });
+    const box = heading.parentElement!;
+    expect(box).toHaveTextContent('The detector found no strong sign of an image generator.');
+    expect(box).not.toHaveTextContent(/compress|re-saved|Caution|The file is/);
+    expect(box.querySelector('.verdict__compression')).toBeNull();
+    expect(screen.getByText('Format').nextSibling).toHaveTextContent(/^WEBP, lossless$/);
   });
 
   it('shows the compression figures without a caution when the model sees through the JPEG', async () => {
@@ -478,25 +525,28 @@ describe('batch', () => {
     expect(rows[1]).toHaveTextContent('Likely a real photo');
   });
 
-  it('marks a hard-compressed JPEG in the table: uncertain, and why', async () => {
+  it('marks a hard-compressed JPEG or lossy WebP in the table: uncertain, and why', async () => {
     server.use(
       http.post('/api/v1/detect/batch', () =>
         HttpResponse.json({
           results: [
             { filename: 'forwarded.jpg', ok: true, result: compressedResult() },
             { filename: 'beach.jpg', ok: true, result: realResult() },
+            { filename: 'shared.webp', ok: true, result: lossyWebpResult() },
           ],
         }),
       ),
     );
     const user = await renderReady();
-    await user.upload(picker(), [imageFile('forwarded.jpg'), imageFile('beach.jpg')]);
+    await user.upload(picker(), [imageFile('forwarded.jpg'), imageFile('beach.jpg'), imageFile('shared.webp', 'image/webp')]);
     const table = await screen.findByRole('table', { name: 'Verdict and AI probability per picture' });
     const rows = within(table).getAllByRole('row').slice(1);
-    expect(rows[0]).toHaveTextContent('forwarded.jpgUncertainJPEG compression hides what the detector looks for8%');
+    expect(rows[0]).toHaveTextContent('forwarded.jpgUncertainlossy compression hides what the detector looks for8%');
     expect(rows[0]).not.toHaveTextContent('real photo');
     expect(rows[1]).toHaveTextContent('beach.jpgLikely a real photo12%');
     expect(rows[1]).not.toHaveTextContent('compression');
+    expect(rows[2]).toHaveTextContent('shared.webpUncertainlossy compression hides what the detector looks for8%');
+    expect(rows[2]).not.toHaveTextContent('real photo');
   });
 
   it('does not upload files that fail the client checks, but still lists them', async () => {

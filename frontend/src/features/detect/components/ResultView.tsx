@@ -1,6 +1,6 @@
 import { forwardRef } from 'react';
 import { formatBytes } from '../../../api/errors';
-import type { DetectionResult } from '../../../api/types';
+import type { DetectionResult, ImageInfo } from '../../../api/types';
 import { formatMs, percent } from '../../../lib/format';
 import { useObjectUrl } from '../../../lib/useObjectUrl';
 import { VERDICT_LABEL, ruleExplanation, verdictExplanation } from '../verdict';
@@ -8,6 +8,13 @@ import { EvidenceList } from './EvidenceList';
 import { ImagePreview } from './ImagePreview';
 import { ModelScores } from './ModelScores';
 import { ProbabilityGauge } from './ProbabilityGauge';
+
+/** The file format, with what it says about compression: a JPEG's quality, or whether a WebP is lossy. */
+function formatFact(image: ImageInfo): string {
+  if (typeof image.jpeg_quality === 'number') return `${image.format}, quality about ${image.jpeg_quality}`;
+  if (typeof image.webp_lossy === 'boolean') return `${image.format}, ${image.webp_lossy ? 'lossy' : 'lossless'}`;
+  return image.format;
+}
 
 interface Props {
   file: File;
@@ -22,7 +29,7 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
   const { decision } = result;
   // Out of scope: no gauge, threshold or heatmap that would read as a judgement.
   const outOfScope = result.verdict === 'out_of_scope';
-  // A JPEG upload: what compression about this hard does to the model (a caution when it hides AI pictures).
+  // A JPEG or lossy WebP upload: what compression about this hard does to the model (a caution when it hides AI pictures).
   const compression = outOfScope ? null : decision.compression;
   const caution = compression ? !compression.real_supported : false;
   return (
@@ -87,10 +94,7 @@ export const ResultView = forwardRef<HTMLHeadingElement, Props>(function ResultV
             </div>
             <div>
               <dt>Format</dt>
-              <dd>
-                {result.image.format}
-                {typeof result.image.jpeg_quality === 'number' && `, quality about ${result.image.jpeg_quality}`}
-              </dd>
+              <dd>{formatFact(result.image)}</dd>
             </div>
             <div>
               <dt>File size</dt>
