@@ -108,6 +108,9 @@ def build_ensemble(
         "threshold": 0.5,
         "command": command,
     }
+    from aidetect_training.run import serving_marks
+
+    meta_d.update(serving_marks(out))  # replacing the served ensemble: it stays served
     if data is None:
         meta_d["threshold_rule"] = "no data given: equal weights, threshold 0.5"
         meta_d["weight_rule"] = "equal weights"

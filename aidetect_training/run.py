@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 from aidetect.cards import describe_counts, fmt
@@ -157,19 +159,38 @@ def run_training(cfg: RunConfig) -> dict[str, Any]:
     if cfg.class_weight == "auto":
         w = class_weights(splits.train)
         log(cfg, f"class weights (n / (2 n_c)): real {w[0]:.3f}, AI {w[1]:.3f}")
+    kept = serving_marks(cfg.output)
+    if kept:
+        log(cfg, f"replacing {cfg.output}: the new model keeps its marks ({', '.join(kept)})")
     cfg.output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     trained = arch.train(cfg, splits)
     if not trained.train_seconds:
         trained.train_seconds = time.perf_counter() - started
-    result = finish_run(cfg, splits, trained)
+    result = finish_run(cfg, splits, trained, kept)
     log(cfg, summary(result, cfg))
     return result
 
 
-def finish_run(cfg: RunConfig, splits: Splits, trained: Trained) -> dict[str, Any]:
+def serving_marks(output: Path) -> dict[str, bool]:
+    """``default`` / ``legacy`` of the artifact a run is about to replace (those set only).
+
+    Retraining into the served model's folder replaces that model, so the new one is served
+    in its place; without this, the new metadata said ``"default": false`` and the server
+    fell back to another model (it happened: docs/evaluation.md, issue #14)."""
+    try:
+        old = json.loads((output / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: True for k in ("default", "legacy") if isinstance(old, dict) and old.get(k) is True}
+
+
+def finish_run(
+    cfg: RunConfig, splits: Splits, trained: Trained, marks: dict[str, bool] | None = None
+) -> dict[str, Any]:
     """The model file, then the artifact written once; returns the final metadata."""
     meta = metadata(cfg, splits, trained)
+    meta.update(marks or {})
     meta.update(
         save_model_file(
             cfg.output, keras_model=trained.keras_model, sklearn_model=trained.sklearn_model

@@ -121,6 +121,15 @@ def test_ensemble_written_once_and_survives_an_unreadable_file(datasets, tmp_pat
     on_disk = Registry(models).verify("ens")
     assert (models / "ens" / "README.md").read_text() == model_card(on_disk)
     assert "Members' validation AUC" in (models / "ens" / "README.md").read_text()
+    assert meta["default"] is False
+    # rebuilt into the folder of the served ensemble, it stays the served one
+    import json
+
+    meta_file = models / "ens" / "metadata.json"
+    marked = {**json.loads(meta_file.read_text()), "default": True}
+    meta_file.write_text(json.dumps(marked))
+    again = build_ensemble(["m-a", "m-b"], models / "ens", progress=False)
+    assert again["default"] is True and Registry(models).default_name() == "ens"
 
 
 TINY_ARCH = """
@@ -188,3 +197,25 @@ def test_choose_threshold_is_a_pure_function_of_validation_scores() -> None:
     assert band is not None and band[0] <= t <= band[1]
     assert (p[y == 0] >= t).mean() <= 0.05 and "0.05" in rule
     assert choose_threshold(np.ones(5, int), np.linspace(0, 1, 5), 0.05)[:2] == (0.5, None)
+
+
+def test_retraining_into_a_served_artifact_keeps_its_marks(datasets, tmp_path) -> None:
+    """A run whose --output is the default (or legacy) model's folder replaces that model
+    and stays the default: once, retraining into models/NAME wrote "default": false and the
+    server fell back to another model without a word."""
+    import json
+
+    data = datasets["cifake"]
+    argv = ["train", "--data", str(data), "--arch", "svm", "--quiet", "--epochs", "1",
+            "--workers", "1", "--augment", "none", *TINY["svm"]]  # fmt: skip
+    first = run_training(parse([*argv, "--output", str(tmp_path / "kept")]))
+    assert first["default"] is False and first["legacy"] is False
+    meta_file = tmp_path / "kept" / "metadata.json"
+    meta = json.loads(meta_file.read_text())
+    meta.update(default=True, legacy=True)
+    meta_file.write_text(json.dumps(meta))
+    again = run_training(parse([*argv, "--output", str(tmp_path / "kept")]))
+    assert again["default"] is True and again["legacy"] is True
+    assert Registry(tmp_path).default_name() == "kept"
+    fresh = run_training(parse([*argv, "--output", str(tmp_path / "fresh")]))
+    assert fresh["default"] is False

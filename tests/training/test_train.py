@@ -173,7 +173,7 @@ def test_ensemble_fitted_on_validation(datasets, models_dir, capsys):
     assert fpr <= 0.05
     with pytest.raises(SystemExit) as stop:  # argparse: a usage error naming the choices
         main([*args, "--data", str(data), "--threshold-variants", "sepia"])
-    assert stop.value.code == 2 and "choose from jpeg90" in capsys.readouterr().err
+    assert stop.value.code == 2 and "choose from jpeg95, jpeg90" in capsys.readouterr().err
     # majority vote without data: equal weights, threshold 0.5
     assert main([*args[:-2], str(models_dir / "vote"), "--rule", "vote", "--quiet"]) == 0
     vote = registry.metadata("vote")
