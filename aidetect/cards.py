@@ -9,6 +9,7 @@ validation and test metrics, members, the command that made it).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aidetect.metadata import ModelMetadata
@@ -180,43 +181,46 @@ def _scope(meta: ModelMetadata) -> list[str]:
         lines.append("")
     held = scope.get("held_out") or []
     if held:
-        lines += [
+        lines += _figures_table(
             "Held out of training, scored against real test photos:",
-            "",
-            "| family | kind | n | ROC-AUC | detected at the threshold |",
-            "|---|---|---|---|---|",
-        ]
-        for h in held:
-            lines.append(
-                f"| {h['family']} | {h['kind']} | {h['n']} | {fmt(h.get('roc_auc'), 3)} | "
-                f"{fmt(h.get('detection_rate'), 3)} |"
-            )
-        lines.append("")
-        sets = sorted({h.get("test_set", "") for h in held} - {""})
-        if sets:
-            lines += [f"Test set: {'; '.join(sets)}.", ""]
+            ("family", "kind", "n", "ROC-AUC", "detected at the threshold"),
+            [
+                (h["family"], h["kind"], h["n"], fmt(h.get("roc_auc"), 3),
+                 fmt(h.get("detection_rate"), 3))
+                for h in held
+            ],
+            held,
+        )  # fmt: skip
     robust = scope.get("robustness") or []
     if robust:
-        lines += [
+        lines += _figures_table(
             "Its test pictures passed on as people pass pictures on (both classes alike), at "
             "the threshold. A JPEG upload's answer reads the nearest JPEG row, a lossy WebP's "
             "the mildest WebP row: where re-saving cost more than half of the detections, a "
             "low score is answered `uncertain`, not `real` (rule `lossy_compression`):",
-            "",
-            "| copy | AI / real pictures | ROC-AUC | AI detected | real called AI |",
-            "|---|---|---|---|---|",
-        ]
-        for r in robust:
-            lines.append(
-                f"| {r['variant']} | {r['n_ai']} / {r['n_real']} | {fmt(r.get('roc_auc'), 3)} | "
-                f"{fmt(r.get('detection_rate'), 3)} | {fmt(r.get('false_positive_rate'), 3)} |"
-            )
-        lines.append("")
-        sets = sorted({r.get("test_set", "") for r in robust} - {""})
-        if sets:
-            lines += [f"Test set: {'; '.join(sets)}.", ""]
+            ("copy", "AI / real pictures", "ROC-AUC", "AI detected", "real called AI"),
+            [
+                (r["variant"], f"{r['n_ai']} / {r['n_real']}", fmt(r.get("roc_auc"), 3),
+                 fmt(r.get("detection_rate"), 3), fmt(r.get("false_positive_rate"), 3))
+                for r in robust
+            ],
+            robust,
+        )  # fmt: skip
     if scope.get("note"):
         lines += [scope["note"], ""]
+    return lines
+
+
+def _figures_table(
+    intro: str, header: Sequence[str], rows: Sequence[Sequence[Any]], figures: Sequence[dict]
+) -> list[str]:
+    """An introduced Markdown table, then the test sets its figures were measured on."""
+    lines = [intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines.append("")
+    sets = sorted({f.get("test_set", "") for f in figures} - {""})
+    if sets:
+        lines += [f"Test set: {'; '.join(sets)}.", ""]
     return lines
 
 

@@ -196,6 +196,17 @@ def heatmap_with_summary(loaded: Loaded, pixels: np.ndarray, max_side: int = 64)
     return url, describe_heat(heat, weight_sum > 0)
 
 
+def image_info(image: DecodedImage) -> ImageInfo:
+    """What an answer says about the picture's file."""
+    return ImageInfo(
+        width=image.width,
+        height=image.height,
+        format=image.format,
+        jpeg_quality=image.jpeg_quality,
+        webp_lossy=image.webp_lossy,
+    )
+
+
 # --- the detector -----------------------------------------------------------------------------
 class Detector:
     """Models from a registry, ready to answer detection requests."""
@@ -312,13 +323,7 @@ class Detector:
             models=score.members,
             evidence=evidence,
             decision=decision,
-            image=ImageInfo(
-                width=image.width,
-                height=image.height,
-                format=image.format,
-                jpeg_quality=image.jpeg_quality,
-                webp_lossy=image.webp_lossy,
-            ),
+            image=image_info(image),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
             heatmap=heatmap[0] if heatmap else None,
             heatmap_summary=heatmap[1] if heatmap else None,
@@ -425,5 +430,6 @@ __all__ = [
     "combine_members",
     "heatmap_for",
     "heatmap_with_summary",
+    "image_info",
     "score_pixels",
 ]

@@ -10,9 +10,9 @@ import threading
 
 from aidetect.errors import AIDetectError, UnknownModelError
 from aidetect.imaging import DecodeLimits, decode_image
-from aidetect.inference import Detector
+from aidetect.inference import Detector, image_info
 from aidetect.registry import ModelMetadata, validate_name
-from aidetect.results import DetectionResult, ImageInfo, ModelRef, ModelScore
+from aidetect.results import DetectionResult, ModelRef, ModelScore
 from aidetect.verdict import decide
 
 META = {
@@ -91,13 +91,7 @@ class FakeDetector:
             model=ModelRef(name=name, version=meta.version),
             models=[ModelScore(name=name, version=meta.version, ai_probability=p)],
             decision=decision,
-            image=ImageInfo(
-                width=image.width,
-                height=image.height,
-                format=image.format,
-                jpeg_quality=image.jpeg_quality,
-                webp_lossy=image.webp_lossy,
-            ),
+            image=image_info(image),
             elapsed_ms=1.0,
             heatmap="data:image/png;base64,AAAA" if heatmap else None,
         )
