@@ -6,9 +6,12 @@ the REAL crops and makes the super-resolution (ESRGAN) fakes; this module then a
 
 - **aligned fakes** (family ``taef2``): every REAL crop's round trip through the TAEF2
   autoencoder. Same content, size, framing and split as the real crop (``pair_id`` links
-  the two); when the crop's source photo was a JPEG, the fake is JPEG-compressed at the
-  source's estimated quality before it is stored, so that both members of a pair carry
-  one JPEG compression at the same quality ("JPEG matching", as in DDA);
+  the two); when the crop's source photo was lossy, the fake is compressed the same way
+  before it is stored: JPEG at the source's quality, or lossy WebP at the quality that
+  reproduces the source's VP8 quantisers (``aidetect.compression``), so that both members
+  of a pair carry one compression of the same kind and strength ("JPEG matching", as in
+  DDA, extended to WebP on 2026-12-03: before, fakes of lossy-WebP photos, half of
+  corpus-v2's sources, were stored clean while their real crops carried WebP's history);
 - **genuine generator outputs** (families ``sd1``, ``sd2``, ``sdxl``, ``sd3``, ``flux1``,
   ``stable-cascade``, ``pixart``, ``hunyuan-dit``: the catalog's ``family`` column):
   native-resolution crops of each picture in ``<shared>/data/generated``, split by
@@ -35,11 +38,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aidetect.compression import jpeg_quality_of
+from aidetect.compression import estimate_webp_quality, jpeg_quality_of
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
-from aidetect.imaging import jpeg_roundtrip
+from aidetect.imaging import jpeg_roundtrip, webp_roundtrip
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +84,10 @@ def _init_taef2_worker(weights: str, threads: int) -> None:
     _TAE = TAEF2.load(weights)
 
 
-def _taef2_chunk(jobs: list[tuple[str, str, int | None]]) -> list[float]:
+Codec = tuple[str, int]  # ("JPEG" | "WEBP", quality): how a source photo was compressed
+
+
+def _taef2_chunk(jobs: list[tuple[str, str, Codec | None]]) -> list[float]:
     """Round-trip a chunk of same-sized crops in one batch; returns seconds per crop."""
     assert _TAE is not None
     reals = [np.asarray(Image.open(src).convert("RGB")) for src, _, _ in jobs]
@@ -94,10 +100,11 @@ def _taef2_chunk(jobs: list[tuple[str, str, int | None]]) -> list[float]:
         out = _TAE.reconstruct_batch(np.stack([reals[i] for i in idx]))
         for i, f in zip(idx, out, strict=True):
             fakes[i] = f
-    for (_, dst, quality), fake in zip(jobs, fakes, strict=True):
+    for (_, dst, codec), fake in zip(jobs, fakes, strict=True):
         assert fake is not None
-        if quality is not None:
-            fake = jpeg_roundtrip(fake, quality)
+        if codec is not None:
+            fmt, quality = codec
+            fake = jpeg_roundtrip(fake, quality) if fmt == "JPEG" else webp_roundtrip(fake, quality)
         Path(dst).write_bytes(v1.encode_png(fake))
     dt = (time.perf_counter() - t0) / max(1, len(jobs))
     return [dt] * len(jobs)
@@ -262,13 +269,13 @@ def build_corpus_v2(
         if r["label"] == "1":
             r["pair_id"] = Path(r["path"]).stem.rsplit("_", 1)[0]
 
-    # 2. aligned fakes: every REAL crop through TAEF2, JPEG-matched to its source photo
-    quality = source_jpeg_quality(sources, cache, limit_photos, extra)
+    # 2. aligned fakes: every REAL crop through TAEF2, compression-matched to its source photo
+    codecs = source_codecs(sources, cache, limit_photos, extra)
     reals = [r for r in rows if r["label"] == "0"]
     jobs = []
     for r in reals:
         stem = Path(r["path"]).stem
-        q = quality.get(r["source_id"]) if jpeg_match else None
+        q = codecs.get(r["source_id"]) if jpeg_match else None
         rel = f"{r['split']}/FAKE/{stem}_{GENERATOR}.png"
         jobs.append((str(out / r["path"]), str(out / rel), q))
         rows.append(
@@ -346,9 +353,17 @@ def build_corpus_v2(
             "aligned": {
                 "jpeg_match": jpeg_match,
                 "pairs": len(jobs),
-                "jpeg_matched_pairs": sum(1 for j in jobs if j[2] is not None),
+                "jpeg_matched_pairs": sum(1 for j in jobs if j[2] and j[2][0] == "JPEG"),
+                "webp_matched_pairs": sum(1 for j in jobs if j[2] and j[2][0] == "WEBP"),
                 "source_quality_histogram": dict(
-                    Counter(str(q) for q in quality.values() if q is not None).most_common()
+                    Counter(
+                        str(c[1]) for c in codecs.values() if c and c[0] == "JPEG"
+                    ).most_common()
+                ),
+                "source_webp_quality_histogram": dict(
+                    Counter(
+                        str(c[1]) for c in codecs.values() if c and c[0] == "WEBP"
+                    ).most_common()
                 ),
             },
             "generated_dir": str(gen_dir) if gen_dir else None,
@@ -375,20 +390,32 @@ def extra_real_photos(shared: Path) -> list[src_mod.Photo]:
     return []
 
 
-def source_jpeg_quality(
+def source_codec(path: str | Path) -> Codec | None:
+    """How a source photo was compressed: ("JPEG", its IJG quality) or ("WEBP", its
+    estimated libwebp quality) for a lossy WebP; None for lossless files (PNG, PPM, lossless
+    WebP)."""
+    q = estimate_jpeg_quality(path)
+    if q is not None:
+        return ("JPEG", q)
+    data = Path(path).read_bytes()
+    w = estimate_webp_quality(data)
+    return ("WEBP", w) if w is not None else None
+
+
+def source_codecs(
     sources: str,
     cache: str | Path | None,
     limit_photos: int | None,
     extra: list[src_mod.Photo],
-) -> dict[str, int | None]:
-    """source_id -> estimated JPEG quality of its photo (``None`` for PNG, WebP, PPM...)."""
+) -> dict[str, Codec | None]:
+    """source_id -> ``source_codec`` of its photo."""
     photos, _ = src_mod.fetch_sources(sources, Path(cache) if cache else None)
     if limit_photos:
         photos = photos[:limit_photos]
-    out: dict[str, int | None] = {}
+    out: dict[str, Codec | None] = {}
     for p in [*photos, *extra]:
         try:
-            out[v1._source_id(p)] = estimate_jpeg_quality(p.path)
+            out[v1._source_id(p)] = source_codec(p.path)
         except Exception:
             out[v1._source_id(p)] = None
     return out

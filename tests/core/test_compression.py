@@ -128,6 +128,29 @@ def test_webp_container_says_lossy_or_lossless():
     assert decode_image(images.jpeg()).webp_lossy is None
 
 
+@pytest.mark.parametrize("quality", [10, 40, 75, 90])
+def test_a_lossy_webp_s_quality_is_estimated_from_its_quantisers(quality):
+    from aidetect.compression import estimate_webp_quality, vp8_quantizers
+
+    pixels = images.photo_like(320, 240, seed=2)
+    data = images.encode(pixels, "WEBP", quality=quality)
+    qs = vp8_quantizers(data)
+    assert qs and all(0 <= q <= 127 for q in qs)
+    assert abs(estimate_webp_quality(data) - quality) <= 3
+    rgba = Image.fromarray(pixels).convert("RGBA")
+    assert abs(estimate_webp_quality(images.encode(rgba, "WEBP", quality=quality)) - quality) <= 3
+    harsher = vp8_quantizers(images.encode(pixels, "WEBP", quality=max(1, quality - 30)))
+    assert sum(harsher) > sum(qs)  # coarser quantisers at a lower quality
+
+
+def test_no_quality_for_what_is_not_a_lossy_webp():
+    from aidetect.compression import estimate_webp_quality, vp8_quantizers
+
+    lossless = images.encode(images.photo_like(), "WEBP", lossless=True)
+    for data in (lossless, images.jpeg(), images.png(), b"", b"RIFF0000WEBPVP8 "):
+        assert vp8_quantizers(data) is None and estimate_webp_quality(data) is None
+
+
 def test_the_rule_is_relative_to_the_uncompressed_detections():
     at_edge = ModelScope(
         robustness=[fig("original", 0.6), fig("jpeg90", 0.6 * MIN_KEPT_DETECTION, 90)]

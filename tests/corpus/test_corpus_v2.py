@@ -70,6 +70,9 @@ def corpus(tmp_path_factory, taef2_dir, generated_dir, slim_package, npm_cache) 
     (shared / "data" / "generated").symlink_to(generated_dir)
     (shared / "weights").mkdir()
     (shared / "weights" / "taef2").symlink_to(taef2_dir)
+    # a camera photo that reached us as a lossy WebP (as half of corpus-v2's sources did)
+    (shared / "data" / "real").mkdir()
+    Image.fromarray(_photo(7)).save(shared / "data" / "real" / "lossy.webp", quality=55)
     v2.build_corpus_v2(
         out,
         shared,
@@ -148,25 +151,39 @@ def test_no_source_in_two_splits(corpus):
     assert len(gen) == 1
 
 
-def test_aligned_fakes_are_jpeg_matched_to_their_source(corpus, taef2_dir):
-    """sklearn's photos are JPEGs: each aligned fake is the real crop's round trip,
-    JPEG-compressed at the source photo's estimated quality (one compression, like the
-    real crop), then stored as PNG like every file of the corpus."""
+def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir):
+    """sklearn's photos are JPEGs, the shared one a lossy WebP: each aligned fake is the
+    real crop's round trip, compressed like its source photo (JPEG at its quality, lossy
+    WebP at the quality that reproduces its quantisers; one compression, like the real
+    crop), then stored as PNG like every file of the corpus."""
     import json
 
-    summary = json.loads((corpus / "summary.json").read_text())
-    assert summary["aligned"]["jpeg_matched_pairs"] == summary["aligned"]["pairs"] > 0
-    quality = v2.source_jpeg_quality("installed", None, None, [])
+    from aidetect.imaging import webp_roundtrip
+
+    summary = json.loads((corpus / "summary.json").read_text())["aligned"]
+    assert summary["jpeg_matched_pairs"] > 0 and summary["webp_matched_pairs"] > 0
+    assert summary["jpeg_matched_pairs"] + summary["webp_matched_pairs"] == summary["pairs"]
     model = TAEF2.load(taef2_dir)
     samples = list_samples(corpus)
     reals = {s.pair_id: s for s in samples if s.label == 0}
-    for fake in [s for s in samples if s.family == "taef2"][:3]:
+    codecs = v2.source_codecs("installed", None, None, [])
+    fakes = [s for s in samples if s.family == "taef2"]
+    webp_fakes = [s for s in fakes if s.source_id not in codecs]
+    assert webp_fakes, "the shared WebP photo made aligned fakes"
+    shared_codec = {c for c in summary["source_webp_quality_histogram"]}
+    # estimated within a few steps (measured: 50 for this picture saved at 55)
+    assert len(shared_codec) == 1 and abs(int(shared_codec.pop()) - 55) <= 6
+    for fake in [*[s for s in fakes if s.source_id in codecs][:2], webp_fakes[0]]:
         real = np.asarray(Image.open(reals[fake.pair_id].path).convert("RGB"))
         stored = np.asarray(Image.open(fake.path).convert("RGB")).astype(float)
         raw = model.reconstruct(real)
-        q = quality[fake.source_id]
-        assert q is not None
-        matched = jpeg_roundtrip(raw, q).astype(float)
+        if fake.source_id in codecs:
+            fmt, q = codecs[fake.source_id]
+            assert fmt == "JPEG"
+            matched = jpeg_roundtrip(raw, q).astype(float)
+        else:
+            q = int(next(iter(summary["source_webp_quality_histogram"])))
+            matched = webp_roundtrip(raw, q).astype(float)
         assert np.abs(stored - matched).mean() < 1.0
         assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean()
 
