@@ -416,11 +416,18 @@ def docs_section(
                 f"{c.get('train', 0)} | {c.get('val', 0)} | {c.get('test', 0)} | {content} |"
             )
         al = summary.get("aligned", {})
+        webp = al.get("webp_matched_pairs")
         lines += [
             "",
             f"Aligned pairs: {al.get('pairs')} ({al.get('jpeg_matched_pairs')} JPEG-matched to "
-            "their source photo's quality; the rest came from PNG, WebP or PPM sources and "
-            "were stored losslessly).",
+            "their source photo's quality"
+            + (
+                f", {webp} lossy-WebP-matched; the rest came from lossless sources"
+                if webp is not None
+                else "; the rest came from PNG, WebP or PPM sources (WebP not matched: a "
+                "corpus built before 2026-12-03)"
+            )
+            + " and were stored losslessly).",
             "",
         ]
     if shortcuts:
