@@ -46,7 +46,9 @@ def ijg_table(standard: np.ndarray, quality: int) -> np.ndarray:
     return np.clip(np.floor((standard * scale + 50) / 100), 1, 255)
 
 
-_CANDIDATES = {q: (ijg_table(STD_LUMA, q), ijg_table(STD_CHROMA, q)) for q in range(1, 101)}
+#: every IJG quality's tables, row k for quality k + 1: (100, 64) each
+_LUMA_BY_QUALITY = np.stack([ijg_table(STD_LUMA, q) for q in range(1, 101)])
+_CHROMA_BY_QUALITY = np.stack([ijg_table(STD_CHROMA, q) for q in range(1, 101)])
 
 
 def estimate_jpeg_quality(tables: Mapping[int, Sequence[int]] | None) -> int | None:
@@ -65,15 +67,50 @@ def estimate_jpeg_quality(tables: Mapping[int, Sequence[int]] | None) -> int | N
     chroma = np.asarray(tables[1], dtype=np.float64) if 1 in tables else None
     if chroma is not None and chroma.size != 64:
         chroma = None
-    best, best_err = None, np.inf
-    for q in range(100, 0, -1):
-        cl, cc = _CANDIDATES[q]
-        err = float(np.sum(np.abs(luma - cl) / cl))
-        if chroma is not None:
-            err += float(np.sum(np.abs(chroma - cc) / cc))
-        if err < best_err:
-            best, best_err = q, err
-    return best
+    err = np.sum(np.abs(luma - _LUMA_BY_QUALITY) / _LUMA_BY_QUALITY, axis=1)
+    if chroma is not None:
+        err += np.sum(np.abs(chroma - _CHROMA_BY_QUALITY) / _CHROMA_BY_QUALITY, axis=1)
+    # the last minimum: on a tie the higher quality
+    return int(100 - np.argmin(err[::-1]))
+
+
+#: RIFF chunks looked at in one walk: a hostile file of millions of empty chunks costs
+#: no more than a real one (the provenance walk uses the same cap).
+MAX_RIFF_CHUNKS = 4096
+
+
+def riff_chunks(data: bytes, start: int = 12, end: int | None = None):
+    """Walk the chunks of a RIFF file (a WebP) from ``start`` to ``end``, at most
+    ``MAX_RIFF_CHUNKS``: yields ``(fourcc, payload_start, payload_end)``; a chunk that
+    claims to run past the end yields ``(None, its start, end)`` and ends the walk."""
+    n = len(data) if end is None else min(end, len(data))
+    pos = start
+    for _ in range(MAX_RIFF_CHUNKS):
+        if pos + 8 > n:
+            return
+        fourcc = data[pos : pos + 4]
+        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if pos + 8 + size > n:
+            yield None, pos, n
+            return
+        yield fourcc, pos + 8, pos + 8 + size
+        pos += 8 + size + (size & 1)
+
+
+def _webp_image_chunk(data: bytes) -> tuple[bytes, int, int] | None:
+    """The first image chunk of a WebP (``VP8 `` or ``VP8L``; an animation's first frame),
+    as ``(fourcc, payload_start, payload_end)``; None when there is none."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    for fourcc, a, b in riff_chunks(data):
+        if fourcc in (b"VP8 ", b"VP8L"):
+            return fourcc, a, b
+        if fourcc == b"ANMF":  # an animation frame: 16 bytes of frame header, then chunks
+            for inner, c, d in riff_chunks(data, a + 16, b):
+                if inner in (b"VP8 ", b"VP8L"):
+                    return inner, c, d
+            return None
+    return None
 
 
 def webp_is_lossy(data: bytes) -> bool | None:
@@ -82,21 +119,8 @@ def webp_is_lossy(data: bytes) -> bool | None:
 
     A WebP does not record a quality setting, so only lossy or not can be told.
     """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        return None
-    pos, end = 12, len(data)
-    while pos + 8 <= end:
-        fourcc = data[pos : pos + 4]
-        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if fourcc == b"VP8 ":
-            return True
-        if fourcc == b"VP8L":
-            return False
-        if fourcc == b"ANMF":  # an animation frame: 16 bytes of frame header, then chunks
-            pos += 8 + 16
-            continue
-        pos += 8 + size + (size & 1)
-    return None
+    found = _webp_image_chunk(data)
+    return None if found is None else found[0] == b"VP8 "
 
 
 class _BoolDecoder:
@@ -135,29 +159,15 @@ class _BoolDecoder:
         return -v if self.bit() else v
 
 
-def _vp8_chunk(data: bytes) -> bytes | None:
-    """The payload of a WebP's first ``VP8 `` chunk (also inside an animation frame)."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        return None
-    pos = 12
-    while pos + 8 <= len(data):
-        fourcc = data[pos : pos + 4]
-        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        if fourcc == b"VP8 ":
-            return data[pos + 8 : pos + 8 + size]
-        if fourcc == b"ANMF":
-            pos += 8 + 16
-            continue
-        pos += 8 + size + (size & 1)
-    return None
-
-
 def vp8_quantizers(data: bytes) -> list[int] | None:
     """The luma AC quantiser index (0-127) of each segment of a lossy WebP's key frame, as
     its frame header sets them (RFC 6386, sections 9.3 and 19.2); None when ``data`` is not
     a lossy WebP key frame. One index when the frame has no segment quantisers."""
-    frame = _vp8_chunk(data)
-    if frame is None or len(frame) < 11 or frame[0] & 1 or frame[3:6] != b"\x9d\x01\x2a":
+    found = _webp_image_chunk(data)
+    if found is None or found[0] != b"VP8 ":
+        return None
+    frame = data[found[1] : found[2]]
+    if len(frame) < 11 or frame[0] & 1 or frame[3:6] != b"\x9d\x01\x2a":
         return None
     d = _BoolDecoder(frame[10:])
     d.literal(2)  # colour space, clamping type
@@ -238,6 +248,7 @@ __all__ = [
     "estimate_webp_quality",
     "ijg_table",
     "jpeg_quality_of",
+    "riff_chunks",
     "vp8_quantizers",
     "webp_is_lossy",
 ]

@@ -305,22 +305,20 @@ def decode_file(path: str | Path, limits: DecodeLimits = DEFAULT_LIMITS) -> Deco
     return decode_image(read_file_limited(path, limits.max_bytes), limits)
 
 
-def webp_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
-    """RGB uint8 pixels through a Pillow lossy WebP encode and decode at ``quality``."""
+def _roundtrip(pixels: np.ndarray, fmt: str, **options) -> np.ndarray:
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(
-        buf, "WEBP", quality=int(quality), lossless=False
-    )
+    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buf, fmt, **options)
     buf.seek(0)
     with Image.open(buf) as im:
         return np.asarray(im.convert("RGB")).copy()
+
+
+def webp_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
+    """RGB uint8 pixels through a Pillow lossy WebP encode and decode at ``quality``."""
+    return _roundtrip(pixels, "WEBP", quality=int(quality), lossless=False)
 
 
 def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
     """RGB uint8 pixels through a Pillow JPEG encode and decode at ``quality`` (default
     4:2:0 chroma subsampling): what re-saving a picture does to it."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), "RGB").save(buf, "JPEG", quality=int(quality))
-    buf.seek(0)
-    with Image.open(buf) as im:
-        return np.asarray(im.convert("RGB")).copy()
+    return _roundtrip(pixels, "JPEG", quality=int(quality))

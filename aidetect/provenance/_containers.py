@@ -14,7 +14,9 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
-MAX_SEGMENTS = 4096  # JPEG segments / PNG chunks / RIFF chunks looked at
+from aidetect.compression import MAX_RIFF_CHUNKS, riff_chunks
+
+MAX_SEGMENTS = MAX_RIFF_CHUNKS  # JPEG segments / PNG chunks / RIFF chunks looked at
 MAX_TEXT_BYTES = 1 << 20  # one decompressed text chunk (Pillow uses the same 1 MB)
 MAX_TEXT_TOTAL = 8 << 20  # all text chunks of one file together
 MAX_TEXT_CHUNKS = 256
@@ -176,20 +178,13 @@ def _png_text(ctype: bytes, body: bytes) -> tuple[str, str, bool] | None:
 # --- WebP -------------------------------------------------------------------------------------
 def _scan_webp(data: bytes) -> Container:
     c = Container(format="WEBP")
-    pos, n = 12, len(data)
-    for _ in range(MAX_SEGMENTS):
-        if pos + 8 > n:
-            break
-        fourcc, size = struct.unpack_from("<4sI", data, pos)
-        start, end = pos + 8, pos + 8 + size
-        if end > n:
+    for fourcc, start, end in riff_chunks(data):
+        if fourcc is None:
             c.broken = True
-            break
-        if fourcc == b"EXIF" and c.exif is None:
+        elif fourcc == b"EXIF" and c.exif is None:
             c.exif = data[start:end]
         elif fourcc == b"XMP ":
             c.xmp.append(data[start : min(end, start + MAX_XMP_BYTES)])
         elif fourcc == b"C2PA":
             c.has_c2pa = True
-        pos = end + (size & 1)
     return c

@@ -151,6 +151,19 @@ def test_no_quality_for_what_is_not_a_lossy_webp():
         assert vp8_quantizers(data) is None and estimate_webp_quality(data) is None
 
 
+def test_the_chunk_walk_is_bounded():
+    """A WebP of many empty chunks before its image is not walked to the end (the
+    provenance walk shares the walker and its cap)."""
+    from aidetect.compression import MAX_RIFF_CHUNKS, riff_chunks, webp_is_lossy
+
+    real = images.encode(images.photo_like(), "WEBP", quality=80)
+    padded = real[:12] + b"JUNK\0\0\0\0" * (MAX_RIFF_CHUNKS + 10) + real[12:]
+    assert webp_is_lossy(real) is True and webp_is_lossy(padded) is None
+    assert len(list(riff_chunks(padded))) == MAX_RIFF_CHUNKS
+    # a chunk that claims more bytes than there are ends the walk, marked
+    assert list(riff_chunks(real[:12] + b"VP8 \xff\xff\0\0abc"))[-1][0] is None
+
+
 def test_the_rule_is_relative_to_the_uncompressed_detections():
     at_edge = ModelScope(
         robustness=[fig("original", 0.6), fig("jpeg90", 0.6 * MIN_KEPT_DETECTION, 90)]
