@@ -10,6 +10,7 @@ only then writes ``metadata.json`` and the model card (``aidetect.cards``), once
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,20 @@ def data_meta(dataset: str | Path, parts: dict[str, list[Sample]]) -> dict[str, 
         "counts": counts(everything),
         "splits": {k: counts(v) for k, v in parts.items()},
     }
+
+
+def serving_marks(output: Path) -> dict[str, bool]:
+    """``default`` / ``legacy`` of the artifact a run is about to replace (those set only).
+
+    Retraining into the served model's folder replaces that model, so the new one is served
+    in its place; without this, the new metadata said ``"default": false`` and the server
+    fell back to another model (it happened: patchnet-aligned 1.2.0 and 1.3.0 were not
+    served by default until 7bf3116)."""
+    try:
+        old = json.loads((output / "metadata.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: True for k in ("default", "legacy") if isinstance(old, dict) and old.get(k) is True}
 
 
 def finish_artifact(

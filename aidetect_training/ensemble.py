@@ -36,7 +36,7 @@ from aidetect.datasets import list_samples
 from aidetect.errors import AIDetectError
 from aidetect.evaluation import Scored, compute_metrics
 from aidetect.registry import Registry, validate_name, write_artifact
-from aidetect_training.artifact import data_meta, finish_artifact
+from aidetect_training.artifact import data_meta, finish_artifact, serving_marks
 
 
 def fit_mean_weights(p: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -108,8 +108,6 @@ def build_ensemble(
         "threshold": 0.5,
         "command": command,
     }
-    from aidetect_training.run import serving_marks
-
     meta_d.update(serving_marks(out))  # replacing the served ensemble: it stays served
     if data is None:
         meta_d["threshold_rule"] = "no data given: equal weights, threshold 0.5"

@@ -15,13 +15,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
 
 from aidetect.cards import describe_counts, fmt
@@ -29,7 +27,7 @@ from aidetect.datasets import Sample, counts, detect_layout, list_samples
 from aidetect.errors import AIDetectError
 from aidetect.registry import save_model_file
 from aidetect_training import architectures
-from aidetect_training.artifact import data_meta, finish_artifact
+from aidetect_training.artifact import data_meta, finish_artifact, serving_marks
 from aidetect_training.config import RunConfig, Splits, Trained, log
 
 
@@ -170,19 +168,6 @@ def run_training(cfg: RunConfig) -> dict[str, Any]:
     result = finish_run(cfg, splits, trained, kept)
     log(cfg, summary(result, cfg))
     return result
-
-
-def serving_marks(output: Path) -> dict[str, bool]:
-    """``default`` / ``legacy`` of the artifact a run is about to replace (those set only).
-
-    Retraining into the served model's folder replaces that model, so the new one is served
-    in its place; without this, the new metadata said ``"default": false`` and the server
-    fell back to another model (it happened: docs/evaluation.md, issue #14)."""
-    try:
-        old = json.loads((output / "metadata.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: True for k in ("default", "legacy") if isinstance(old, dict) and old.get(k) is True}
 
 
 def finish_run(
