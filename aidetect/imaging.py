@@ -322,3 +322,16 @@ def jpeg_roundtrip(pixels: np.ndarray, quality: int) -> np.ndarray:
     """RGB uint8 pixels through a Pillow JPEG encode and decode at ``quality`` (default
     4:2:0 chroma subsampling): what re-saving a picture does to it."""
     return _roundtrip(pixels, "JPEG", quality=int(quality))
+
+
+def codec_roundtrip(pixels: np.ndarray, codec: tuple[str, int] | None) -> np.ndarray:
+    """``pixels`` compressed the way ``codec`` says: ``("JPEG", quality)`` or
+    ``("WEBP", quality)`` (lossy); ``None`` (a lossless source) leaves them as they are."""
+    if codec is None:
+        return pixels
+    fmt, quality = codec
+    if fmt == "JPEG":
+        return jpeg_roundtrip(pixels, quality)
+    if fmt == "WEBP":
+        return webp_roundtrip(pixels, quality)
+    raise ValueError(f"unknown codec {fmt!r}")

@@ -29,7 +29,7 @@ from aidetect.corpus import realesrgan
 from aidetect.corpus import sources as src_mod
 from aidetect.corpus.esrgan import NPM_PACKAGES, ONLY_SCALE, SCALES, npm_version
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
-from aidetect.imaging import to_rgb_array
+from aidetect.imaging import codec_roundtrip, to_rgb_array
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +230,37 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
     dt = time.perf_counter() - t0
     Path(out_path).write_bytes(encode_png(fake))
     return generator, dt
+
+
+Codec = tuple[str, int]  # ("JPEG" | "WEBP", quality): how a source photo was compressed
+
+
+def compress_like_sources(
+    out: Path, fakes: list[tuple[str, str]], codecs: dict[str, Codec | None]
+) -> int:
+    """Re-store each ``(path, source_id)`` fake compressed like its source photo (one JPEG
+    or lossy-WebP round trip at the source's quality, ``codec_roundtrip``), so that it
+    carries the same compression history as the real crops it was made from; fakes of
+    lossless sources stay as they are. Returns how many were compressed."""
+    n = 0
+    for rel, sid in fakes:
+        codec = codecs.get(sid)
+        if codec is None:
+            continue
+        path = out / rel
+        pixels = load_photo(path)
+        path.write_bytes(encode_png(codec_roundtrip(pixels, codec)))
+        n += 1
+    return n
+
+
+def codecs_to_json(codecs: dict[str, Codec | None]) -> dict[str, list]:
+    """``summary.json``'s ``source_codecs``: lossy sources only, ``[format, quality]``."""
+    return {sid: [c[0], int(c[1])] for sid, c in sorted(codecs.items()) if c is not None}
+
+
+def codecs_from_json(entry: dict[str, list] | None) -> dict[str, Codec | None]:
+    return {sid: (str(c[0]), int(c[1])) for sid, c in (entry or {}).items()}
 
 
 def make_fake(real: np.ndarray, upscaler) -> np.ndarray:
@@ -534,6 +565,12 @@ def add_families(
         raise ValueError(f"no REAL crops in {data / 'manifest.csv'}")
     jobs = fake_jobs(reals, generators, fakes_per_real, ("add-fake", seed, *generators))
     throughput = make_fakes(data, jobs, workers, npm_cache, ae_weights)
+    summary_path = data / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    # a corpus that recorded its sources' compression (corpus-v2 since 2026-12-03) gets
+    # its new fakes compressed like their sources, as the build's own fakes are
+    codecs = codecs_from_json(summary.get("source_codecs"))
+    matched = compress_like_sources(data, [(rel, r.source_id) for r, _, rel in jobs], codecs)
     v2_columns = "family" in rows[0]
     for r, gen, rel in jobs:
         row = {"path": rel, "label": "1", "generator": gen}
@@ -560,8 +597,6 @@ def add_families(
             for r in rows
         ),
     )
-    summary_path = data / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     if v2_columns:
         summary.update(summarize_v2(rows))
     else:
@@ -577,6 +612,7 @@ def add_families(
             "families": families,
             "generators": generators,
             "fakes": len(jobs),
+            "compression_matched": matched,
             "fakes_per_real": fakes_per_real,
             "seed": seed,
             "workers": workers,

@@ -84,8 +84,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     v2.add_argument(
         "--no-jpeg-match",
         action="store_true",
-        help="store aligned fakes losslessly even when their source photo was lossy (a JPEG "
-        "or a lossy WebP)",
+        help="store aligned and super-resolution fakes losslessly even when their source "
+        "photo was lossy (a JPEG or a lossy WebP)",
     )
     v2.add_argument(
         "--no-generated",

@@ -17,6 +17,10 @@ the REAL crops and makes the super-resolution (ESRGAN) fakes; this module then a
   native-resolution crops of each picture in ``<shared>/data/generated``, split by
   picture, near-duplicate series (same seed or prompt, one dHash apart) kept in one split.
 
+The super-resolution fakes are compressed like their source photos in the same way (since
+2026-12-03; ``summary.json`` keeps each lossy source's codec as ``source_codecs``, so
+``aidetect corpus add-families`` matches the families it adds too).
+
 Every file is written by the one encoder of the corpus (``encode_png``: 8-bit RGB PNG, no
 metadata), the crop size is the same for every class, and the manifest gains the columns
 ``family``, ``pair_id`` and ``content`` (``photo``, ``art``, ``anime``, ``other``).
@@ -42,7 +46,7 @@ from aidetect.compression import estimate_webp_quality, jpeg_quality_of
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
-from aidetect.imaging import jpeg_roundtrip, webp_roundtrip
+from aidetect.imaging import codec_roundtrip
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,7 @@ def _init_taef2_worker(weights: str, threads: int) -> None:
     _TAE = TAEF2.load(weights)
 
 
-Codec = tuple[str, int]  # ("JPEG" | "WEBP", quality): how a source photo was compressed
+Codec = v1.Codec
 
 
 def _taef2_chunk(jobs: list[tuple[str, str, Codec | None]]) -> list[float]:
@@ -102,10 +106,7 @@ def _taef2_chunk(jobs: list[tuple[str, str, Codec | None]]) -> list[float]:
             fakes[i] = f
     for (_, dst, codec), fake in zip(jobs, fakes, strict=True):
         assert fake is not None
-        if codec is not None:
-            fmt, quality = codec
-            fake = jpeg_roundtrip(fake, quality) if fmt == "JPEG" else webp_roundtrip(fake, quality)
-        Path(dst).write_bytes(v1.encode_png(fake))
+        Path(dst).write_bytes(v1.encode_png(codec_roundtrip(fake, codec)))
     dt = (time.perf_counter() - t0) / max(1, len(jobs))
     return [dt] * len(jobs)
 
@@ -269,8 +270,14 @@ def build_corpus_v2(
         if r["label"] == "1":
             r["pair_id"] = Path(r["path"]).stem.rsplit("_", 1)[0]
 
-    # 2. aligned fakes: every REAL crop through TAEF2, compression-matched to its source photo
+    # the super-resolution fakes, compressed like their source photos (as the aligned
+    # fakes below): before 2026-12-03 they were stored clean while their real crops
+    # carried the source's JPEG or WebP history
     codecs = source_codecs(sources, cache, limit_photos, extra)
+    sr_fakes = [(r["path"], r["source_id"]) for r in rows if r["label"] == "1"]
+    sr_matched = v1.compress_like_sources(out, sr_fakes, codecs) if jpeg_match else 0
+
+    # 2. aligned fakes: every REAL crop through TAEF2, compression-matched to its source photo
     reals = [r for r in rows if r["label"] == "0"]
     jobs = []
     for r in reals:
@@ -366,6 +373,8 @@ def build_corpus_v2(
                     ).most_common()
                 ),
             },
+            "super_resolution": {"fakes": len(sr_fakes), "compression_matched": sr_matched},
+            "source_codecs": v1.codecs_to_json(codecs) if jpeg_match else {},
             "generated_dir": str(gen_dir) if gen_dir else None,
             "generated_pictures": len(gen_sources),
             "workers": workers,

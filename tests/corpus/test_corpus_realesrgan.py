@@ -19,14 +19,21 @@ import pytest
 
 from aidetect.cli import main as aidetect_main
 from aidetect.corpus import realesrgan
+import numpy as np
+
 from aidetect.corpus.build import (
     add_families,
     build_corpus,
+    codecs_to_json,
     expand_generators,
     generator_names,
+    load_photo,
+    load_upscaler,
+    make_fake,
     read_rows,
 )
-from aidetect.corpus.v2 import write_manifest_v2
+from aidetect.corpus.v2 import source_codecs, write_manifest_v2
+from aidetect.imaging import codec_roundtrip
 from aidetect.datasets import family_of
 from aidetect.errors import MissingExtraError
 from aidetect_training.heldout import SYNTHETIC_FAMILIES, kind_of
@@ -109,6 +116,11 @@ def test_add_families_to_a_v2_manifest_keeps_the_rest(tmp_path, wheel, capsys):
         r |= {"family": "real", "pair_id": Path(r["path"]).stem, "content": "photo"}
     write_manifest_v2(data / "manifest.csv", rows)
     before = read_rows(data / "manifest.csv")
+    # the sources' compression, as build_corpus_v2 records it (the photos are JPEGs)
+    codecs = source_codecs("installed", None, None, [])
+    summary = json.loads((data / "summary.json").read_text())
+    summary["source_codecs"] = codecs_to_json(codecs)
+    (data / "summary.json").write_text(json.dumps(summary))
     twin = tmp_path / "twin"
     shutil.copytree(data, twin)
 
@@ -127,6 +139,18 @@ def test_add_families_to_a_v2_manifest_keeps_the_rest(tmp_path, wheel, capsys):
         s: sum(1 for r in new if r["split"] == s) for s in {r["split"] for r in new}
     }
     assert summary["added_families"][0]["fakes"] == len(new)
+    # each new fake was compressed like its source photo, as the build's own fakes are
+    assert summary["added_families"][0]["compression_matched"] == len(new)
+    up = load_upscaler("realesrgan-x4plus", tmp_path)
+    for r in new[:2]:
+        real = load_photo(
+            data / r["path"].replace("/FAKE/", "/REAL/").replace("_realesrgan-x4plus", "")
+        )
+        raw = make_fake(real, up).astype(float)
+        matched = codec_roundtrip(make_fake(real, up), codecs[r["source_id"]]).astype(float)
+        stored = load_photo(data / r["path"]).astype(float)
+        assert np.abs(stored - matched).mean() < 0.5
+        assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean() + 0.2
     assert "realesrgan-x4plus" in {g["generator"] for g in summary["generators"]}
 
     # the same call on a copy gives the same files; a family already there is refused

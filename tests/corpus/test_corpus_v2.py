@@ -188,6 +188,36 @@ def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir
         assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean()
 
 
+def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache):
+    """The SR fakes (downscale, ESRGAN upscale) of a lossy source are compressed like it,
+    as the aligned fakes are; ``summary.json`` records every lossy source's codec so that
+    ``add-families`` can do the same later."""
+    import json
+
+    from aidetect.corpus import build as v1
+    from aidetect.imaging import codec_roundtrip
+
+    summary = json.loads((corpus / "summary.json").read_text())
+    sr = [s for s in list_samples(corpus) if s.family == "esrgan-slim"]
+    assert sr and summary["super_resolution"] == {
+        "fakes": len(sr),
+        "compression_matched": len(sr),  # every source here is a JPEG or a lossy WebP
+    }
+    codecs = v1.codecs_from_json(summary["source_codecs"])
+    installed = v2.source_codecs("installed", None, None, [])
+    assert {k: v for k, v in codecs.items() if k in installed} == installed
+    assert any(c[0] == "WEBP" for c in codecs.values())
+    reals = {s.pair_id: s for s in list_samples(corpus) if s.label == 0}
+    up = v1.load_upscaler("esrgan-slim-x2", npm_cache)
+    for fake in sr[:3]:
+        real = v1.load_photo(reals[fake.pair_id].path)
+        raw = v1.make_fake(real, up)
+        matched = codec_roundtrip(raw, codecs[fake.source_id]).astype(float)
+        stored = v1.load_photo(fake.path).astype(float)
+        assert np.abs(stored - matched).mean() < 0.5
+        assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean() + 0.2
+
+
 def test_cli_builds_v2(tmp_path, taef2_dir, npm_cache, slim_package):
     from aidetect.corpus.cli import main
 
