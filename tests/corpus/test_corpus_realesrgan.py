@@ -15,12 +15,11 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from aidetect.cli import main as aidetect_main
 from aidetect.corpus import realesrgan
-import numpy as np
-
 from aidetect.corpus.build import (
     add_families,
     build_corpus,
@@ -33,9 +32,9 @@ from aidetect.corpus.build import (
     read_rows,
 )
 from aidetect.corpus.v2 import source_codecs, write_manifest_v2
-from aidetect.imaging import codec_roundtrip
 from aidetect.datasets import family_of
 from aidetect.errors import MissingExtraError
+from aidetect.imaging import codec_roundtrip
 from aidetect_training.heldout import SYNTHETIC_FAMILIES, kind_of
 from tests.support.corpus import check_sr_fakes
 
