@@ -430,6 +430,25 @@ def docs_section(
             + " and were stored losslessly).",
             "",
         ]
+        sr = summary.get("super_resolution")
+        added = summary.get("added_families", [])
+        if sr is not None:
+            fakes = sr.get("fakes", 0) + sum(a.get("fakes", 0) for a in added)
+            matched = sr.get("compression_matched", 0) + sum(
+                a.get("compression_matched", 0) for a in added
+            )
+            lines += [
+                f"Super-resolution fakes: {matched} of {fakes} compressed like their source "
+                "photo (JPEG or lossy WebP at its quality, as the aligned fakes); the rest "
+                "came from lossless sources.",
+                "",
+            ]
+        else:
+            lines += [
+                "Super-resolution fakes: stored losslessly whatever their source (a corpus "
+                "built before 2026-12-03, when they were not yet compression-matched).",
+                "",
+            ]
     if shortcuts:
         lines += [
             "Shortcut check (`aidetect corpus check-shortcuts --per-family`): ROC-AUC of a "

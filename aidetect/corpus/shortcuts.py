@@ -1,9 +1,14 @@
 """Shortcut check: can a classifier tell the classes apart from file properties alone?
 
 Feature sets, each judged on its own: file size in bytes; image width, height and mode;
-the file format; for JPEG files, the quantisation tables; and a content control, the
-8x8 RGB thumbnail (what the picture shows, with every fine trace averaged away: if it
-separates the classes, a detector can learn subject matter instead of generator traces).
+the file format; for JPEG files, the quantisation tables; a content control, the 8x8 RGB
+thumbnail (what the picture shows, with every fine trace averaged away: if it separates
+the classes, a detector can learn subject matter instead of generator traces); and the
+compression history of the pixels themselves (``blockiness``: how much stronger the
+luminance steps are on one phase of the 8-pixel grid than on the others, the mark JPEG
+and lossy WebP leave even in a file later stored as PNG; if it separates the classes,
+"was compressed once" tells them apart, the shortcut that let a detector call every
+re-saved picture real).
 A gradient-boosting classifier and a logistic regression are cross-validated with folds
 grouped by ``source_id`` (a photo never sits in both a training and a scoring fold); the worse
 (further from 0.5) of the two ROC-AUCs is the score. A set passes when its AUC lies
@@ -24,6 +29,22 @@ MODES = ("1", "L", "P", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F", "LA", "I;16")
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
 
 
+def blockiness(pixels: np.ndarray) -> np.ndarray:
+    """The compression-history features of RGB pixels: for each axis, the mean absolute
+    luminance step between neighbouring columns (rows) at each of the 8 phases of an
+    8-pixel grid, divided by their mean and sorted (a crop's grid offset is unknown);
+    then the same for the 4-pixel grid of lossy WebP's transform. 24 values, all near
+    1 for pixels that were never block-compressed."""
+    y = pixels[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    out = []
+    for period in (8, 4):
+        for d in (np.abs(np.diff(y, axis=1)).mean(axis=0), np.abs(np.diff(y, axis=0)).mean(axis=1)):
+            n = len(d) // period * period
+            phases = d[:n].reshape(-1, period).mean(axis=0) if n else np.ones(period)
+            out.append(np.sort(phases / max(phases.mean(), 1e-9)))
+    return np.concatenate(out)
+
+
 def file_features(path: Path) -> dict:
     with Image.open(path) as im:
         q = getattr(im, "quantization", None) or {}
@@ -42,6 +63,7 @@ def file_features(path: Path) -> dict:
             "thumbnail": np.asarray(
                 im.convert("RGB").resize((8, 8), Image.Resampling.BOX), dtype=np.float64
             ).ravel(),
+            "blockiness": blockiness(np.asarray(im.convert("RGB"))),
         }
 
 
@@ -113,6 +135,7 @@ def check_shortcuts(
             dtype=float,
         ),
         "content_thumbnail_8x8": np.stack([f["thumbnail"] for f in feats]),
+        "compression_history": np.stack([f["blockiness"] for f in feats]),
     }
     jpeg = np.array([f["is_jpeg"] for f in feats])
     result: dict = {

@@ -162,6 +162,46 @@ def test_check_shortcuts_flags_format_shortcut(tmp_path):
     assert "format" in result["failed"]
 
 
+def _pairs_corpus(root: Path, compress_fakes: bool) -> None:
+    """Real crops of one JPEG history (stored as PNG, like corpus-v2's) and fakes of the
+    same kind of content (another noise draw), compressed the same way or not."""
+    from aidetect.imaging import jpeg_roundtrip
+
+    rng = np.random.default_rng(1)
+    rows = []
+    yy, xx = np.mgrid[0:64, 0:64]
+    for i in range(30):
+        base = 128 + 50 * np.sin(xx / (3 + i % 5) + i) * np.cos(yy / 5)
+        px = np.clip(base[..., None] + rng.normal(0, 8, (64, 64, 3)), 0, 255).astype(np.uint8)
+        q = int(rng.integers(60, 90))
+        twin = np.clip(base[..., None] + rng.normal(0, 8, (64, 64, 3)), 0, 255).astype(np.uint8)
+        for label, pixels in ((0, jpeg_roundtrip(px, q)), (1, twin)):
+            if label and compress_fakes:
+                pixels = jpeg_roundtrip(pixels, q)
+            name = f"{i}_{label}.png"
+            (root / name).write_bytes(encode_png(pixels))
+            rows.append([name, label, "x" if label else "real", f"s{i}", "train"])
+    with open(root / "manifest.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(MANIFEST_COLUMNS)
+        w.writerows(rows)
+
+
+def test_check_shortcuts_sees_compression_history_in_png_files(tmp_path):
+    """All files are PNG, but only the reals were JPEG-compressed before: the pixels'
+    8x8 grid gives it away (the shortcut corpus-v2 had before its fakes were matched).
+    Compressing the fakes the same way removes it."""
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    _pairs_corpus(tmp_path / "a", compress_fakes=False)
+    _pairs_corpus(tmp_path / "b", compress_fakes=True)
+    unmatched = check_shortcuts(tmp_path / "a", write=False)["feature_sets"]
+    matched = check_shortcuts(tmp_path / "b", write=False)["feature_sets"]
+    assert unmatched["format"]["auc"] == 0.5  # the format alone says nothing
+    assert abs(unmatched["compression_history"]["auc"] - 0.5) > 0.3
+    assert not unmatched["compression_history"]["pass"]
+    assert abs(matched["compression_history"]["auc"] - 0.5) < 0.2
+
+
 def test_cli_build_and_check(tmp_path, capsys):
     out = tmp_path / "cli"
     rc = cli_main(
