@@ -235,16 +235,21 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
 Codec = tuple[str, int]  # ("JPEG" | "WEBP", quality): how a source photo was compressed
 
 
-def compress_like_sources(
-    out: Path, fakes: list[tuple[str, str]], codecs: dict[str, Codec | None]
-) -> int:
-    """Re-store each ``(path, source_id)`` fake compressed like its source photo (one JPEG
-    or lossy-WebP round trip at the source's quality, ``codec_roundtrip``), so that it
-    carries the same compression history as the real crops it was made from; fakes of
-    lossless sources stay as they are. Returns how many were compressed."""
+def crop_codec(
+    real_path: str, source_id: str, codecs: dict[str, Codec | None], lossless: set[str]
+) -> Codec | None:
+    """The compression a REAL crop carries: its source photo's, unless it was cut from a
+    downscaled copy of it (``lossless``: the summary's ``lossless_crops``)."""
+    return None if real_path in lossless else codecs.get(source_id)
+
+
+def compress_like_sources(out: Path, fakes: list[tuple[str, Codec | None]]) -> int:
+    """Re-store each ``(path, codec)`` fake compressed like the real crop it was made from
+    (one JPEG or lossy-WebP round trip at the source's quality, ``codec_roundtrip``; see
+    ``crop_codec``), so that it carries the same compression history; fakes of lossless
+    crops stay as they are. Returns how many were compressed."""
     n = 0
-    for rel, sid in fakes:
-        codec = codecs.get(sid)
+    for rel, codec in fakes:
         if codec is None:
             continue
         path = out / rel
@@ -401,8 +406,16 @@ def build_corpus(
     ae_weights: str | Path | None = None,
     balance_sizes: bool = False,
     extra_photos: list[src_mod.Photo] | None = None,
+    rescaled: float | None = None,
 ) -> dict:
-    """Build the corpus in ``out``; returns the summary (also written to ``summary.json``)."""
+    """Build the corpus in ``out``; returns the summary (also written to ``summary.json``).
+
+    ``rescaled`` (e.g. 0.5): also cut REAL crops from each photo resized by this factor
+    (Pillow LANCZOS, antialiased; same source and split, ``<source>_r<percent>_<y>_<x>``):
+    a downscaled photo has lost most of its JPEG or WebP history, so these crops and
+    the fakes made from them form pairs in which a generator's trace is not buried under
+    the source's compression. Their paths are listed as ``lossless_crops`` in the summary
+    (no fake made from them is compression-matched)."""
     t_start = time.time()
     out = Path(out)
     npm_cache = Path(npm_cache or DEFAULT_NPM_CACHE).expanduser()
@@ -421,7 +434,10 @@ def build_corpus(
         for cls in ("REAL", "FAKE"):
             (out / split / cls).mkdir(parents=True, exist_ok=True)
 
+    if rescaled is not None and not 0 < rescaled < 1:
+        raise ValueError("rescaled is a downscaling factor between 0 and 1")
     records: list[CropRecord] = []
+    lossless_crops: list[str] = []
     source_rows = []
     kept_hashes: list[tuple[int, str]] = []
     skipped: list[dict[str, str]] = []
@@ -454,6 +470,23 @@ def build_corpus(
                 encode_png(np.ascontiguousarray(pixels[y : y + crop, x : x + crop]))
             )
             records.append(CropRecord(rel, 0, "real", sid, split))
+        n_rescaled = 0
+        if rescaled:
+            img = Image.fromarray(pixels)
+            small = (round(img.width * rescaled), round(img.height * rescaled))
+            if min(small) >= crop:
+                px2 = np.asarray(img.resize(small, Image.Resampling.LANCZOS))
+                tag = f"r{round(rescaled * 100)}"
+                rng2 = np.random.default_rng(int(unit_hash("crops", seed, sid, tag) * 2**63))
+                per = max(1, max_crops_per_photo // 2)
+                for y, x in crop_windows(px2.shape[0], px2.shape[1], crop, per, rng2):
+                    rel = f"{split}/REAL/{sid}_{tag}_{y}_{x}.png"
+                    (out / rel).write_bytes(
+                        encode_png(np.ascontiguousarray(px2[y : y + crop, x : x + crop]))
+                    )
+                    records.append(CropRecord(rel, 0, "real", sid, split))
+                    lossless_crops.append(rel)
+                    n_rescaled += 1
         source_rows.append(
             {
                 "source_id": sid,
@@ -467,7 +500,7 @@ def build_corpus(
                 "rotate": photo.rotate,
                 "dhash": f"{h:016x}",
                 "split": split,
-                "crops": len(wins),
+                "crops": len(wins) + n_rescaled,
             }
         )
 
@@ -518,6 +551,9 @@ def build_corpus(
             "build_seconds": round(time.time() - t_start, 1),
         }
     )
+    if rescaled:
+        summary["rescaled_copies"] = {"factor": rescaled, "crops": len(lossless_crops)}
+        summary["lossless_crops"] = sorted(lossless_crops)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     if balance_sizes:
         summary = balance_file_size(out, seed=seed)
@@ -570,7 +606,10 @@ def add_families(
     # a corpus that recorded its sources' compression (corpus-v2 since 2026-12-03) gets
     # its new fakes compressed like their sources, as the build's own fakes are
     codecs = codecs_from_json(summary.get("source_codecs"))
-    matched = compress_like_sources(data, [(rel, r.source_id) for r, _, rel in jobs], codecs)
+    lossless = set(summary.get("lossless_crops", []))
+    matched = compress_like_sources(
+        data, [(rel, crop_codec(r.path, r.source_id, codecs, lossless)) for r, _, rel in jobs]
+    )
     v2_columns = "family" in rows[0]
     for r, gen, rel in jobs:
         row = {"path": rel, "label": "1", "generator": gen}

@@ -53,6 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     b.add_argument("--npm-cache", default=None, help="ESRGAN package cache (~/.cache/aidetect/npm)")
     b.add_argument("--workers", type=int, default=2, help="processes making fakes (default 2)")
     b.add_argument(
+        "--rescaled-copies",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="also cut real crops from each photo downscaled by FACTOR (e.g. 0.5; LANCZOS): "
+        "crops that have lost most of their source's JPEG/WebP history, so their fakes form "
+        "pairs in which a generator's trace is not buried under compression",
+    )
+    b.add_argument(
         "--balance-file-size",
         action="store_true",
         help="drop files so both classes have the same PNG-size distribution per "
@@ -161,6 +170,7 @@ def _build(args: argparse.Namespace) -> int:
             taef2_weights=args.taef2_weights,
             jpeg_match=not args.no_jpeg_match,
             generated=bool(args.shared_data) and not args.no_generated,
+            rescaled=args.rescaled_copies,
         )
         return _show(summary, "total", "counts", "sources_per_split", "per_family", "build_seconds")
     summary = build_corpus(
@@ -177,6 +187,7 @@ def _build(args: argparse.Namespace) -> int:
         fakes_per_real=args.fakes_per_real,
         ae_weights=args.ae_weights,
         balance_sizes=args.balance_file_size,
+        rescaled=args.rescaled_copies,
     )
     return _show(summary, "total", "counts", "photos_per_split", "per_generator", "build_seconds")
 

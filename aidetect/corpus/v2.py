@@ -231,6 +231,7 @@ def build_corpus_v2(
     taef2_weights: str | Path | None = None,
     jpeg_match: bool = True,
     generated: bool = True,
+    rescaled: float | None = None,
 ) -> dict:
     """Build corpus-v2 in ``out``; returns the summary (also in ``summary.json``)."""
     t_start = time.time()
@@ -260,6 +261,7 @@ def build_corpus_v2(
         workers=workers,
         fakes_per_real=sr_per_real,
         extra_photos=extra,
+        rescaled=rescaled,
     )
     rows = v1.read_rows(out / "manifest.csv")
     for r in rows:
@@ -273,16 +275,22 @@ def build_corpus_v2(
     # the super-resolution fakes, compressed like their source photos (as the aligned
     # fakes below): before 2026-12-03 they were stored clean while their real crops
     # carried the source's JPEG or WebP history
-    codecs = source_codecs(sources, cache, limit_photos, extra)
-    sr_fakes = [(r["path"], r["source_id"]) for r in rows if r["label"] == "1"]
-    sr_matched = v1.compress_like_sources(out, sr_fakes, codecs) if jpeg_match else 0
+    codecs = source_codecs(sources, cache, limit_photos, extra) if jpeg_match else {}
+    lossless = set(summary_v1.get("lossless_crops", []))
+    real_path = {r["pair_id"]: r["path"] for r in rows if r["label"] == "0"}
+    sr_fakes = [
+        (r["path"], v1.crop_codec(real_path[r["pair_id"]], r["source_id"], codecs, lossless))
+        for r in rows
+        if r["label"] == "1"
+    ]
+    sr_matched = v1.compress_like_sources(out, sr_fakes)
 
     # 2. aligned fakes: every REAL crop through TAEF2, compression-matched to its source photo
     reals = [r for r in rows if r["label"] == "0"]
     jobs = []
     for r in reals:
         stem = Path(r["path"]).stem
-        q = codecs.get(r["source_id"]) if jpeg_match else None
+        q = v1.crop_codec(r["path"], r["source_id"], codecs, lossless)
         rel = f"{r['split']}/FAKE/{stem}_{GENERATOR}.png"
         jobs.append((str(out / r["path"]), str(out / rel), q))
         rows.append(
@@ -360,6 +368,7 @@ def build_corpus_v2(
             "aligned": {
                 "jpeg_match": jpeg_match,
                 "pairs": len(jobs),
+                "lossless_pairs": sum(1 for j in jobs if j[2] is None),
                 "jpeg_matched_pairs": sum(1 for j in jobs if j[2] and j[2][0] == "JPEG"),
                 "webp_matched_pairs": sum(1 for j in jobs if j[2] and j[2][0] == "WEBP"),
                 "source_quality_histogram": dict(
@@ -374,7 +383,8 @@ def build_corpus_v2(
                 ),
             },
             "super_resolution": {"fakes": len(sr_fakes), "compression_matched": sr_matched},
-            "source_codecs": v1.codecs_to_json(codecs) if jpeg_match else {},
+            "source_codecs": v1.codecs_to_json(codecs),
+            **{k: summary_v1[k] for k in ("rescaled_copies", "lossless_crops") if k in summary_v1},
             "generated_dir": str(gen_dir) if gen_dir else None,
             "generated_pictures": len(gen_sources),
             "workers": workers,

@@ -84,6 +84,7 @@ def corpus(tmp_path_factory, taef2_dir, generated_dir, slim_package, npm_cache) 
         sr_per_real=0.5,
         npm_cache=npm_cache,
         workers=1,
+        rescaled=0.5,
     )
     return out
 
@@ -162,12 +163,13 @@ def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir
 
     summary = json.loads((corpus / "summary.json").read_text())["aligned"]
     assert summary["jpeg_matched_pairs"] > 0 and summary["webp_matched_pairs"] > 0
-    assert summary["jpeg_matched_pairs"] + summary["webp_matched_pairs"] == summary["pairs"]
+    matched = summary["jpeg_matched_pairs"] + summary["webp_matched_pairs"]
+    assert matched + summary["lossless_pairs"] == summary["pairs"]  # lossless: rescaled copies
     model = TAEF2.load(taef2_dir)
     samples = list_samples(corpus)
     reals = {s.pair_id: s for s in samples if s.label == 0}
     codecs = v2.source_codecs("installed", None, None, [])
-    fakes = [s for s in samples if s.family == "taef2"]
+    fakes = [s for s in samples if s.family == "taef2" and "_r50_" not in Path(s.path).name]
     webp_fakes = [s for s in fakes if s.source_id not in codecs]
     assert webp_fakes, "the shared WebP photo made aligned fakes"
     shared_codec = {c for c in summary["source_webp_quality_histogram"]}
@@ -199,10 +201,8 @@ def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache):
 
     summary = json.loads((corpus / "summary.json").read_text())
     sr = [s for s in list_samples(corpus) if s.family == "esrgan-slim"]
-    assert sr and summary["super_resolution"] == {
-        "fakes": len(sr),
-        "compression_matched": len(sr),  # every source here is a JPEG or a lossy WebP
-    }
+    sr = [s for s in sr if "_r50_" not in Path(s.path).name]  # not the rescaled copies'
+    assert sr and summary["super_resolution"]["compression_matched"] == len(sr)
     codecs = v1.codecs_from_json(summary["source_codecs"])
     installed = v2.source_codecs("installed", None, None, [])
     assert {k: v for k, v in codecs.items() if k in installed} == installed
@@ -216,6 +216,43 @@ def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache):
         stored = v1.load_photo(fake.path).astype(float)
         assert np.abs(stored - matched).mean() < 0.5
         assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean() + 0.2
+
+
+def test_rescaled_copies_make_lossless_pairs(corpus, taef2_dir):
+    """Crops of each photo downscaled by half (same source and split) sit beside the
+    native ones; their aligned and SR fakes are not compression-matched (the downscaled
+    crop has lost most of its source's history), every other fake still is."""
+    import json
+
+    summary = json.loads((corpus / "summary.json").read_text())
+    lossless = set(summary["lossless_crops"])
+    assert lossless and summary["rescaled_copies"] == {"factor": 0.5, "crops": len(lossless)}
+    samples = list_samples(corpus)
+    by_rel = {str(Path(s.path).relative_to(corpus)): s for s in samples}
+    assert all(by_rel[p].label == 0 and "_r50_" in p for p in lossless)
+    # the same sources as native crops, in the same split
+    native = {
+        (s.source_id, s.split) for p, s in by_rel.items() if s.label == 0 and p not in lossless
+    }
+    assert {(by_rel[p].source_id, by_rel[p].split) for p in lossless} <= native
+    assert summary["aligned"]["lossless_pairs"] == len(lossless)
+    assert summary["aligned"]["pairs"] == sum(1 for s in samples if s.label == 0)
+    model = TAEF2.load(taef2_dir)
+    reals = {s.pair_id: s for s in samples if s.label == 0}
+    fakes = [
+        s
+        for s in samples
+        if s.family == "taef2" and str(Path(reals[s.pair_id].path).relative_to(corpus)) in lossless
+    ]
+    assert len(fakes) == len(lossless)
+    for fake in fakes[:2]:
+        real = np.asarray(Image.open(reals[fake.pair_id].path).convert("RGB"))
+        stored = np.asarray(Image.open(fake.path).convert("RGB")).astype(float)
+        # stored as made (batch and single reconstructions differ in float rounding only)
+        assert np.abs(stored - model.reconstruct(real)).mean() < 1.0
+    sr = [s for s in samples if s.family == "esrgan-slim"]
+    from_rescaled = [s for s in sr if "_r50_" in Path(s.path).name]
+    assert summary["super_resolution"]["compression_matched"] == len(sr) - len(from_rescaled)
 
 
 def test_cli_builds_v2(tmp_path, taef2_dir, npm_cache, slim_package):
