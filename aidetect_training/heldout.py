@@ -430,6 +430,15 @@ def docs_section(
             + " and were stored losslessly).",
             "",
         ]
+        rc = summary.get("rescaled_copies")
+        if rc:
+            lines += [
+                f"Real crops cut from the photos downscaled by {rc['factor']} (LANCZOS): "
+                f"{rc['crops']} (`--rescaled-copies`; they have lost most of their source's "
+                f"compression history, so their {al.get('lossless_pairs', rc['crops'])} aligned "
+                "pairs, with the lossless sources' pairs, carry the decoder's trace unburied).",
+                "",
+            ]
         sr = summary.get("super_resolution")
         added = summary.get("added_families", [])
         if sr is not None:

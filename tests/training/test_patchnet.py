@@ -365,3 +365,30 @@ def test_threshold_variants_through_the_run_path(pairs, tmp_path):
 
     bad = ["train", "--data", str(pairs), "--arch", "svm", "--output", str(tmp_path / "x")]
     assert main([*bad, "--threshold-variants", "sepia"]) == 2  # a usage error, before training
+
+
+def test_heldout_data_section_says_how_each_fake_was_compressed(tmp_path):
+    """The report's data paragraph reads the corpus summary: aligned pairs by codec, the
+    rescaled (clean) real crops, and how many SR fakes were compression-matched, or that
+    an older corpus did not match them."""
+    from aidetect_training.heldout import docs_section
+
+    summary = {
+        "seed": 0,
+        "crop": 256,
+        "per_family": {"real": {"test": 3}, "taef2": {"test": 3}},
+        "aligned": {"pairs": 10, "jpeg_matched_pairs": 4, "webp_matched_pairs": 3,
+                    "lossless_pairs": 3},
+        "rescaled_copies": {"factor": 0.5, "crops": 2},
+        "super_resolution": {"fakes": 6, "compression_matched": 5},
+        "added_families": [{"fakes": 4, "compression_matched": 3}],
+    }  # fmt: skip
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text = docs_section({}, "cmd", tmp_path)
+    assert "Aligned pairs: 10 (4 JPEG-matched" in text and "3 lossy-WebP-matched" in text
+    assert "downscaled by 0.5 (LANCZOS): 2" in text and "their 3 aligned" in text
+    assert "Super-resolution fakes: 8 of 10 compressed like their source" in text
+    del summary["super_resolution"], summary["rescaled_copies"]
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    text = docs_section({}, "cmd", tmp_path)
+    assert "stored losslessly whatever their source" in text and "downscaled" not in text
