@@ -17,6 +17,7 @@ within 0.5 +/- tolerance: such a property then carries no label information.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -46,6 +47,15 @@ def blockiness(pixels: np.ndarray) -> np.ndarray:
 
 
 def file_features(path: Path) -> dict:
+    """One file's properties (cached per path, size and modification time, so the
+    per-family checks of one corpus decode each real crop once)."""
+    st = Path(path).stat()
+    return _file_features(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _file_features(path_str: str, size: int, mtime_ns: int) -> dict:
+    path = Path(path_str)
     with Image.open(path) as im:
         q = getattr(im, "quantization", None) or {}
         qt = np.zeros(128, dtype=np.float64)
