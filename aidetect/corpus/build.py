@@ -265,6 +265,7 @@ def codecs_to_json(codecs: dict[str, Codec | None]) -> dict[str, list]:
 
 
 def codecs_from_json(entry: dict[str, list] | None) -> dict[str, Codec | None]:
+    """The inverse of ``codecs_to_json`` (an absent entry: no source known to be lossy)."""
     return {sid: (str(c[0]), int(c[1])) for sid, c in (entry or {}).items()}
 
 

@@ -227,6 +227,7 @@ def _check(args: argparse.Namespace) -> int:
         from aidetect.datasets import list_samples
 
         fams = sorted({s.family or s.generator for s in list_samples(args.data) if s.label})
+        features: dict = {}  # each file decoded once across the families
         result["per_family"] = {
             f: {
                 k: v.get("auc")
@@ -237,6 +238,7 @@ def _check(args: argparse.Namespace) -> int:
                     max_files=args.max_files,
                     families=[f],
                     write=False,
+                    features=features,
                 )["feature_sets"].items()
             }
             for f in fams

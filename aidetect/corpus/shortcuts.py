@@ -17,7 +17,6 @@ within 0.5 +/- tolerance: such a property then carries no label information.
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -47,15 +46,6 @@ def blockiness(pixels: np.ndarray) -> np.ndarray:
 
 
 def file_features(path: Path) -> dict:
-    """One file's properties (cached per path, size and modification time, so the
-    per-family checks of one corpus decode each real crop once)."""
-    st = Path(path).stat()
-    return _file_features(str(path), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _file_features(path_str: str, size: int, mtime_ns: int) -> dict:
-    path = Path(path_str)
     with Image.open(path) as im:
         q = getattr(im, "quantization", None) or {}
         qt = np.zeros(128, dtype=np.float64)
@@ -112,9 +102,12 @@ def check_shortcuts(
     max_files: int | None = None,
     families: list[str] | None = None,
     write: bool = True,
+    features: dict[Path, dict] | None = None,
 ) -> dict:
     """``families``: compare the real images with the fakes of these families only (the
-    manifest's ``family`` column, else the generator; shell patterns allowed)."""
+    manifest's ``family`` column, else the generator; shell patterns allowed).
+    ``features``: a dict to keep each file's properties in, shared by the calls of one
+    per-family check so that every real crop is decoded once."""
     from fnmatch import fnmatchcase
 
     data = Path(data)
@@ -128,7 +121,11 @@ def check_shortcuts(
     if max_files and len(rows) > max_files:
         rng = np.random.default_rng(seed)
         rows = [rows[i] for i in sorted(rng.choice(len(rows), max_files, replace=False))]
-    feats = [file_features(s.path) for s in rows]
+    cache: dict[Path, dict] = {} if features is None else features
+    for s in rows:
+        if s.path not in cache:
+            cache[s.path] = file_features(s.path)
+    feats = [cache[s.path] for s in rows]
     y = np.array([s.label for s in rows])
     groups = np.array([s.source_id for s in rows])
     sets: dict[str, np.ndarray] = {

@@ -304,3 +304,20 @@ def test_photos_decode_through_the_core_16_bit_scaled_not_clipped(tmp_path: Path
     assert len(np.unique(pixels)) > 200  # clipping would leave almost everything at 255
     turned = load_photo(tmp_path / "deep.png", rotate=90)
     np.testing.assert_array_equal(turned, np.rot90(pixels, k=-1))
+
+
+def test_check_shortcuts_decodes_each_file_once_when_given_a_cache(tmp_path, monkeypatch):
+    """The per-family check shares one features dict: a second call decodes nothing."""
+    from aidetect.corpus import shortcuts
+
+    _pairs_corpus(tmp_path, compress_fakes=True)
+    calls = []
+    real = shortcuts.file_features
+    monkeypatch.setattr(shortcuts, "file_features", lambda p: calls.append(p) or real(p))
+    features: dict = {}
+    first = check_shortcuts(tmp_path, write=False, features=features)
+    assert len(calls) == len(features) == first["files"] == 60
+    again = check_shortcuts(tmp_path, write=False, features=features)
+    assert len(calls) == 60 and again["feature_sets"] == first["feature_sets"]
+    check_shortcuts(tmp_path, write=False)  # no dict given: decoded again
+    assert len(calls) == 120
