@@ -246,7 +246,7 @@ def robustness_figures(
         return []
     test_set = (
         f"{Path(robustness.get('data', '')).name} test split, both classes transformed "
-        f"alike ({robustness.get('command', '')})"
+        f"alike ({entry.get('command') or robustness.get('command', '')})"
     )
     rows = []
     for variant, row in entry["variants"].items():
@@ -492,15 +492,20 @@ def docs_section(
         "",
     ]
     if robustness:
-        from aidetect_training.experiments.robustness import robustness_table
+        from aidetect_training.experiments.robustness import (
+            robustness_commands,
+            robustness_table,
+        )
 
+        shown = [m for m in results if m in robustness["models"]]
         lines += [
             "### Robustness (test split, transformed copies)",
             "",
-            f"`{robustness.get('command', '')}`; the same transformation for both classes "
+            f"{'; '.join(f'`{c}`' for c in robustness_commands(robustness, shown))}; "
+            "the same transformation for both classes "
             f"({'; '.join(f'{k}: {v}' for k, v in robustness.get('variant_rules', {}).items())}).",
             "",
-            robustness_table(robustness, [m for m in results if m in robustness["models"]]),
+            robustness_table(robustness, shown),
             "",
         ]
     if calibration:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aidetect.compression import estimate_webp_quality, jpeg_quality_of
 from aidetect.corpus import realesrgan
 from aidetect.corpus import sources as src_mod
 from aidetect.corpus.esrgan import NPM_PACKAGES, ONLY_SCALE, SCALES, npm_version
@@ -208,8 +209,10 @@ def load_upscaler(generator: str, npm_cache: str | Path):
 
 
 def _fake_worker(args: tuple) -> tuple[str, float]:
-    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop size."""
-    real_path, out_path, generator, npm_cache, ae_weights = args
+    """Make one fake: real crop -> bicubic downscale by s -> ESRGAN upscale by s -> crop
+    size (or the autoencoder's round trip), compressed like the real crop (``codec``, see
+    ``crop_codec``; None: stored as made), written once."""
+    real_path, out_path, generator, npm_cache, ae_weights, codec = args
     if generator == AE_GENERATOR:
         from aidetect.corpus.autoencoder import Autoencoder
 
@@ -219,16 +222,15 @@ def _fake_worker(args: tuple) -> tuple[str, float]:
         t0 = time.perf_counter()
         fake = _WORKER_MODELS[generator].reconstruct(real)
         dt = time.perf_counter() - t0
-        Path(out_path).write_bytes(encode_png(fake))
-        return generator, dt
-    if generator not in _WORKER_MODELS:
-        _WORKER_MODELS[generator] = load_upscaler(generator, npm_cache)
-    up = _WORKER_MODELS[generator]
-    real = load_photo(real_path)
-    t0 = time.perf_counter()
-    fake = make_fake(real, up)
-    dt = time.perf_counter() - t0
-    Path(out_path).write_bytes(encode_png(fake))
+    else:
+        if generator not in _WORKER_MODELS:
+            _WORKER_MODELS[generator] = load_upscaler(generator, npm_cache)
+        up = _WORKER_MODELS[generator]
+        real = load_photo(real_path)
+        t0 = time.perf_counter()
+        fake = make_fake(real, up)
+        dt = time.perf_counter() - t0
+    Path(out_path).write_bytes(encode_png(codec_roundtrip(fake, codec)))
     return generator, dt
 
 
@@ -243,20 +245,19 @@ def crop_codec(
     return None if real_path in lossless else codecs.get(source_id)
 
 
-def compress_like_sources(out: Path, fakes: list[tuple[str, Codec | None]]) -> int:
-    """Re-store each ``(path, codec)`` fake compressed like the real crop it was made from
-    (one JPEG or lossy-WebP round trip at the source's quality, ``codec_roundtrip``; see
-    ``crop_codec``), so that it carries the same compression history; fakes of lossless
-    crops stay as they are. Returns how many were compressed."""
-    n = 0
-    for rel, codec in fakes:
-        if codec is None:
-            continue
-        path = out / rel
-        pixels = load_photo(path)
-        path.write_bytes(encode_png(codec_roundtrip(pixels, codec)))
-        n += 1
-    return n
+def source_codec(path: str | Path) -> Codec | None:
+    """How a source photo was compressed: ("JPEG", its IJG quality) or ("WEBP", its
+    estimated libwebp quality) for a lossy WebP; None for lossless files (PNG, PPM, lossless
+    WebP) and for files whose compression cannot be read."""
+    try:
+        with Image.open(path) as im:
+            q = jpeg_quality_of(im)
+        if q is not None:
+            return ("JPEG", q)
+        w = estimate_webp_quality(Path(path).read_bytes())
+    except Exception:
+        return None
+    return ("WEBP", w) if w is not None else None
 
 
 def codecs_to_json(codecs: dict[str, Codec | None]) -> dict[str, list]:
@@ -317,10 +318,18 @@ def make_fakes(
     workers: int,
     npm_cache: Path,
     ae_weights: str | Path | None,
+    codecs: list[Codec | None] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Write every job's fake under ``out``; returns the throughput per generator."""
+    """Write every job's fake under ``out``, compressed as ``codecs`` (one per job, see
+    ``crop_codec``; None: every fake stored as made); returns the throughput per generator."""
     aew = str(ae_weights) if ae_weights else None
-    args = [(str(out / r.path), str(out / rel), gen, str(npm_cache), aew) for r, gen, rel in jobs]
+    codecs = codecs if codecs is not None else [None] * len(jobs)
+    if len(codecs) != len(jobs):
+        raise ValueError("one codec per job")
+    args = [
+        (str(out / r.path), str(out / rel), gen, str(npm_cache), aew, codec)
+        for (r, gen, rel), codec in zip(jobs, codecs, strict=True)
+    ]
     t0 = time.time()
     times: dict[str, list[float]] = {}
     if workers > 1 and len(args) > 1:
@@ -408,8 +417,16 @@ def build_corpus(
     balance_sizes: bool = False,
     extra_photos: list[src_mod.Photo] | None = None,
     rescaled: float | None = None,
+    match_compression: bool = False,
 ) -> dict:
     """Build the corpus in ``out``; returns the summary (also written to ``summary.json``).
+
+    ``match_compression``: read each photo's compression as it is loaded (``source_codec``)
+    and store every fake compressed like the real crop it was made from (``crop_codec``),
+    so that both classes carry the same compression history; the summary then records the
+    lossy sources' codecs as ``source_codecs`` (which ``add_families`` and corpus-v2's
+    aligned fakes follow) and ``super_resolution`` counts. corpus-v2 builds this way;
+    corpus-v1 (the default, False) keeps its fakes as made.
 
     ``rescaled`` (e.g. 0.5): also cut REAL crops from each photo resized by this factor
     (Pillow LANCZOS, antialiased; same source and split, ``<source>_r<percent>_<y>_<x>``):
@@ -443,6 +460,7 @@ def build_corpus(
     kept_hashes: list[tuple[int, str]] = []
     skipped: list[dict[str, str]] = []
     seen_ids: set[str] = set()
+    codecs: dict[str, Codec | None] = {}
     for photo in photos:
         try:
             pixels = load_photo(photo.path, photo.rotate)
@@ -462,6 +480,8 @@ def build_corpus(
             continue
         seen_ids.add(sid)
         kept_hashes.append((h, sid))
+        if match_compression:
+            codecs[sid] = source_codec(photo.path)
         split = assign_split(sid, seed)
         rng = np.random.default_rng(int(unit_hash("crops", seed, sid) * 2**63))
         wins = crop_windows(pixels.shape[0], pixels.shape[1], crop, max_crops_per_photo, rng)
@@ -508,9 +528,11 @@ def build_corpus(
     # Fakes: each real crop is picked (seeded) to make one fake with a generator chosen
     # round-robin over a seeded shuffle, so generators are balanced.
     throughput: dict[str, dict[str, float]] = {}
-    if generators:
-        jobs = fake_jobs(records, generators, fakes_per_real, ("fake", seed))
-        throughput = make_fakes(out, jobs, workers, npm_cache, ae_weights)
+    jobs = fake_jobs(records, generators, fakes_per_real, ("fake", seed)) if generators else []
+    lossless = set(lossless_crops)
+    job_codecs = [crop_codec(r.path, r.source_id, codecs, lossless) for r, _, _ in jobs]
+    if jobs:
+        throughput = make_fakes(out, jobs, workers, npm_cache, ae_weights, job_codecs)
         for r, gen, rel in jobs:
             records.append(CropRecord(rel, 1, gen, r.source_id, r.split))
 
@@ -552,6 +574,12 @@ def build_corpus(
             "build_seconds": round(time.time() - t_start, 1),
         }
     )
+    if match_compression:
+        summary["source_codecs"] = codecs_to_json(codecs)
+        summary["super_resolution"] = {
+            "fakes": len(jobs),
+            "compression_matched": sum(1 for c in job_codecs if c is not None),
+        }
     if rescaled:
         summary["rescaled_copies"] = {"factor": rescaled, "crops": len(lossless_crops)}
         summary["lossless_crops"] = sorted(lossless_crops)
@@ -601,16 +629,15 @@ def add_families(
     if not reals:
         raise ValueError(f"no REAL crops in {data / 'manifest.csv'}")
     jobs = fake_jobs(reals, generators, fakes_per_real, ("add-fake", seed, *generators))
-    throughput = make_fakes(data, jobs, workers, npm_cache, ae_weights)
     summary_path = data / "summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     # a corpus that recorded its sources' compression (corpus-v2 since 2026-12-03) gets
     # its new fakes compressed like their sources, as the build's own fakes are
     codecs = codecs_from_json(summary.get("source_codecs"))
     lossless = set(summary.get("lossless_crops", []))
-    matched = compress_like_sources(
-        data, [(rel, crop_codec(r.path, r.source_id, codecs, lossless)) for r, _, rel in jobs]
-    )
+    job_codecs = [crop_codec(r.path, r.source_id, codecs, lossless) for r, _, _ in jobs]
+    throughput = make_fakes(data, jobs, workers, npm_cache, ae_weights, job_codecs)
+    matched = sum(1 for c in job_codecs if c is not None)
     v2_columns = "family" in rows[0]
     for r, gen, rel in jobs:
         row = {"path": rel, "label": "1", "generator": gen}

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aidetect.compression import estimate_webp_quality, jpeg_quality_of
+from aidetect.compression import jpeg_quality_of
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
@@ -262,6 +262,7 @@ def build_corpus_v2(
         fakes_per_real=sr_per_real,
         extra_photos=extra,
         rescaled=rescaled,
+        match_compression=jpeg_match,
     )
     rows = v1.read_rows(out / "manifest.csv")
     for r in rows:
@@ -272,18 +273,13 @@ def build_corpus_v2(
         if r["label"] == "1":
             r["pair_id"] = Path(r["path"]).stem.rsplit("_", 1)[0]
 
-    # the super-resolution fakes, compressed like their source photos (as the aligned
-    # fakes below): before 2026-12-03 they were stored clean while their real crops
-    # carried the source's JPEG or WebP history
-    codecs = source_codecs(sources, cache, limit_photos, extra) if jpeg_match else {}
+    # the v1 builder read each photo's compression as it loaded it, and stored the
+    # super-resolution fakes compressed like their sources (the aligned fakes below follow
+    # the same codecs); before 2026-12-03 those fakes were stored clean while their real
+    # crops carried the source's JPEG or WebP history
+    codecs = v1.codecs_from_json(summary_v1.get("source_codecs"))
+    sr_fakes = sum(1 for r in rows if r["label"] == "1")
     lossless = set(summary_v1.get("lossless_crops", []))
-    real_path = {r["pair_id"]: r["path"] for r in rows if r["label"] == "0"}
-    sr_fakes = [
-        (r["path"], v1.crop_codec(real_path[r["pair_id"]], r["source_id"], codecs, lossless))
-        for r in rows
-        if r["label"] == "1"
-    ]
-    sr_matched = v1.compress_like_sources(out, sr_fakes)
 
     # 2. aligned fakes: every REAL crop through TAEF2, compression-matched to its source photo
     reals = [r for r in rows if r["label"] == "0"]
@@ -382,7 +378,9 @@ def build_corpus_v2(
                     ).most_common()
                 ),
             },
-            "super_resolution": {"fakes": len(sr_fakes), "compression_matched": sr_matched},
+            "super_resolution": summary_v1.get(
+                "super_resolution", {"fakes": sr_fakes, "compression_matched": 0}
+            ),
             "source_codecs": v1.codecs_to_json(codecs),
             **{k: summary_v1[k] for k in ("rescaled_copies", "lossless_crops") if k in summary_v1},
             "generated_dir": str(gen_dir) if gen_dir else None,
@@ -407,37 +405,6 @@ def extra_real_photos(shared: Path) -> list[src_mod.Photo]:
                 for p in files
             ]
     return []
-
-
-def source_codec(path: str | Path) -> Codec | None:
-    """How a source photo was compressed: ("JPEG", its IJG quality) or ("WEBP", its
-    estimated libwebp quality) for a lossy WebP; None for lossless files (PNG, PPM, lossless
-    WebP)."""
-    q = estimate_jpeg_quality(path)
-    if q is not None:
-        return ("JPEG", q)
-    data = Path(path).read_bytes()
-    w = estimate_webp_quality(data)
-    return ("WEBP", w) if w is not None else None
-
-
-def source_codecs(
-    sources: str,
-    cache: str | Path | None,
-    limit_photos: int | None,
-    extra: list[src_mod.Photo],
-) -> dict[str, Codec | None]:
-    """source_id -> ``source_codec`` of its photo."""
-    photos, _ = src_mod.fetch_sources(sources, Path(cache) if cache else None)
-    if limit_photos:
-        photos = photos[:limit_photos]
-    out: dict[str, Codec | None] = {}
-    for p in [*photos, *extra]:
-        try:
-            out[v1._source_id(p)] = source_codec(p.path)
-        except Exception:
-            out[v1._source_id(p)] = None
-    return out
 
 
 def write_manifest_v2(path: Path, rows: list[dict[str, str]]) -> None:

@@ -66,7 +66,11 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
         for row in per.values():
             auc = row["roc_auc"]
             row["auc_drop"] = None if base is None or auc is None else base - auc
-        results[name] = {"fingerprint": fingerprint(detector, name), "variants": per}
+        results[name] = {
+            "fingerprint": fingerprint(detector, name),
+            "command": command(),
+            "variants": per,
+        }
     out = {
         "experiment": "robustness",
         "data": str(a.data),
@@ -85,6 +89,19 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
     }
     merge_results(a.out / "results.json", out)
     print(robustness_table(read_json(a.out / "results.json")))
+    return out
+
+
+def robustness_commands(res: dict[str, Any], models: Sequence[str] | None = None) -> list[str]:
+    """The distinct commands that measured ``models``' rows (a results file merges runs:
+    its top-level command is only the last run's)."""
+    out: list[str] = []
+    for name, r in res["models"].items():
+        if models and name not in models:
+            continue
+        cmd = r.get("command") or res.get("command", "")
+        if cmd and cmd not in out:
+            out.append(cmd)
     return out
 
 

@@ -41,3 +41,14 @@ def slim_package(npm_cache: Path) -> Path:
 def idealo_package(npm_cache: Path) -> Path:
     """The unpacked ``@upscalerjs/models@0.9.0`` package (idealo's GAN and PSNR models)."""
     return _npm_package("idealo-gans", npm_cache)
+
+
+@pytest.fixture(scope="session")
+def installed_codecs() -> dict:
+    """source_id -> (format, quality) of every installed package photo, read here
+    independently of any build (the builders read it while loading each photo)."""
+    from aidetect.corpus import build as v1
+    from aidetect.corpus.sources import fetch_sources
+
+    photos, _ = fetch_sources("installed", None)
+    return {v1._source_id(p): v1.source_codec(p.path) for p in photos}

@@ -321,3 +321,72 @@ def test_check_shortcuts_decodes_each_file_once_when_given_a_cache(tmp_path, mon
     assert len(calls) == 60 and again["feature_sets"] == first["feature_sets"]
     check_shortcuts(tmp_path, write=False)  # no dict given: decoded again
     assert len(calls) == 120
+
+
+def _texture(seed: int, h: int = 150, w: int = 170) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = 128 + 60 * np.sin(xx / (5 + 3 * seed)) * np.cos(yy / (9 + seed))
+    img = np.stack([base, 255 - base, base * 0.5 + 60], -1) + rng.normal(0, 8, (h, w, 3))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_fakes_are_compressed_like_the_photo_they_came_from(tmp_path, slim_package, npm_cache):
+    """``match_compression``: each photo's codec is read as it is loaded, so two photos
+    whose source ids collide (same name in two folders: the second gets a ``_``) keep
+    their own codecs, and every fake is stored compressed like its real crop's photo."""
+    from aidetect.corpus import sources as src_mod
+    from aidetect.corpus.build import codecs_from_json, load_upscaler, make_fake
+    from aidetect.imaging import codec_roundtrip
+
+    for sub, seed, fmt, q in (("a", 1, "JPEG", 60), ("b", 2, "WEBP", 80)):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(_texture(seed)).save(tmp_path / sub / f"x.{fmt.lower()}", fmt, quality=q)
+    extra = [
+        src_mod.Photo(tmp_path / f, "shared", "shared-real", "", f, "")
+        for f in ("a/x.jpeg", "b/x.webp")
+    ]
+    out = tmp_path / "corpus"
+    summary = build_corpus(
+        out,
+        sources="installed",
+        crop=CROP,
+        max_crops_per_photo=2,
+        families="esrgan-slim-x2",
+        limit_photos=1,
+        npm_cache=npm_cache,
+        workers=1,
+        fakes_per_real=1.0,
+        extra_photos=extra,
+        match_compression=True,
+    )
+    codecs = codecs_from_json(summary["source_codecs"])
+    assert codecs["shared-real-x"] == ("JPEG", 60)
+    fmt, q = codecs["shared-real-x_"]
+    assert fmt == "WEBP" and abs(q - 80) <= 6
+    rows = read_rows(out / "manifest.csv")
+    fakes = [r for r in rows if r["label"] == "1"]
+    assert summary["super_resolution"] == {"fakes": len(fakes), "compression_matched": len(fakes)}
+    up = load_upscaler("esrgan-slim-x2", npm_cache)
+    for sid in ("shared-real-x", "shared-real-x_"):
+        fake = next(r for r in fakes if r["source_id"] == sid)
+        real_rel = fake["path"].replace("/FAKE/", "/REAL/").rsplit("_", 1)[0] + ".png"
+        real = load_photo(out / real_rel)
+        raw = make_fake(real, up)
+        stored = load_photo(out / fake["path"]).astype(float)
+        matched = codec_roundtrip(raw, codecs[sid]).astype(float)
+        assert np.abs(stored - matched).mean() < 0.5
+        assert np.abs(stored - raw.astype(float)).mean() > 2 * np.abs(stored - matched).mean()
+    # corpus-v1's default keeps its fakes as made and records no codecs
+    plain = build_corpus(
+        tmp_path / "plain",
+        sources="installed",
+        crop=CROP,
+        max_crops_per_photo=1,
+        families="esrgan-slim-x2",
+        limit_photos=1,
+        npm_cache=npm_cache,
+        workers=1,
+        fakes_per_real=0.5,
+    )
+    assert "source_codecs" not in plain and "super_resolution" not in plain

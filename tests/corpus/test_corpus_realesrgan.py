@@ -31,7 +31,7 @@ from aidetect.corpus.build import (
     make_fake,
     read_rows,
 )
-from aidetect.corpus.v2 import source_codecs, write_manifest_v2
+from aidetect.corpus.v2 import write_manifest_v2
 from aidetect.datasets import family_of
 from aidetect.errors import MissingExtraError
 from aidetect.imaging import codec_roundtrip
@@ -106,7 +106,7 @@ def test_build_makes_realesrgan_fakes_like_the_esrgan_ones(corpus):
         assert summary["fake_throughput"][g]["crops"] > 0
 
 
-def test_add_families_to_a_v2_manifest_keeps_the_rest(tmp_path, wheel, capsys):
+def test_add_families_to_a_v2_manifest_keeps_the_rest(tmp_path, wheel, capsys, installed_codecs):
     data = tmp_path / "corpus"
     _reals_only(data)
     # corpus-v2 columns, as v2.build_corpus_v2 writes them for its real crops
@@ -116,7 +116,7 @@ def test_add_families_to_a_v2_manifest_keeps_the_rest(tmp_path, wheel, capsys):
     write_manifest_v2(data / "manifest.csv", rows)
     before = read_rows(data / "manifest.csv")
     # the sources' compression, as build_corpus_v2 records it (the photos are JPEGs)
-    codecs = source_codecs("installed", None, None, [])
+    codecs = installed_codecs
     summary = json.loads((data / "summary.json").read_text())
     summary["source_codecs"] = codecs_to_json(codecs)
     (data / "summary.json").write_text(json.dumps(summary))

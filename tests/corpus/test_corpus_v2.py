@@ -152,7 +152,7 @@ def test_no_source_in_two_splits(corpus):
     assert len(gen) == 1
 
 
-def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir):
+def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir, installed_codecs):
     """sklearn's photos are JPEGs, the shared one a lossy WebP: each aligned fake is the
     real crop's round trip, compressed like its source photo (JPEG at its quality, lossy
     WebP at the quality that reproduces its quantisers; one compression, like the real
@@ -168,7 +168,7 @@ def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir
     model = TAEF2.load(taef2_dir)
     samples = list_samples(corpus)
     reals = {s.pair_id: s for s in samples if s.label == 0}
-    codecs = v2.source_codecs("installed", None, None, [])
+    codecs = installed_codecs
     fakes = [s for s in samples if s.family == "taef2" and "_r50_" not in Path(s.path).name]
     webp_fakes = [s for s in fakes if s.source_id not in codecs]
     assert webp_fakes, "the shared WebP photo made aligned fakes"
@@ -190,7 +190,7 @@ def test_aligned_fakes_are_compression_matched_to_their_source(corpus, taef2_dir
         assert np.abs(stored - raw).mean() > 2 * np.abs(stored - matched).mean()
 
 
-def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache):
+def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache, installed_codecs):
     """The SR fakes (downscale, ESRGAN upscale) of a lossy source are compressed like it,
     as the aligned fakes are; ``summary.json`` records every lossy source's codec so that
     ``add-families`` can do the same later."""
@@ -204,7 +204,7 @@ def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache):
     sr = [s for s in sr if "_r50_" not in Path(s.path).name]  # not the rescaled copies'
     assert sr and summary["super_resolution"]["compression_matched"] == len(sr)
     codecs = v1.codecs_from_json(summary["source_codecs"])
-    installed = v2.source_codecs("installed", None, None, [])
+    installed = installed_codecs
     assert {k: v for k, v in codecs.items() if k in installed} == installed
     assert any(c[0] == "WEBP" for c in codecs.values())
     reals = {s.pair_id: s for s in list_samples(corpus) if s.label == 0}

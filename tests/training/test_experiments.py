@@ -215,3 +215,26 @@ def test_lofo_train_command_is_the_run_spelled_out(tmp_path: Path) -> None:
     assert (cfg.policy, cfg.image_size, cfg.epochs, cfg.max_crops) == ("crops", 96, 3, 16)
     assert cfg.arch_options.cnn_variant == "improved"
     assert cfg.augment == ("flip", "jpeg", "blur", "crop")  # the train command's default
+
+
+def test_merged_robustness_results_keep_each_runs_command(tmp_path):
+    """A results file merges runs over different models: the report names every command
+    that measured the rows it shows, not only the last run's."""
+    from aidetect_training.experiments.robustness import robustness_commands
+    from aidetect_training.experiments.shared import merge_results, read_json
+
+    path = tmp_path / "results.json"
+    row = {"original": {"roc_auc": 0.9}}
+    merge_results(
+        path, {"command": "run A", "models": {"a": {"command": "run A", "variants": row}}}
+    )
+    merge_results(
+        path, {"command": "run B", "models": {"b": {"command": "run B", "variants": row}}}
+    )
+    res = read_json(path)
+    assert res["command"] == "run B" and set(res["models"]) == {"a", "b"}
+    assert robustness_commands(res) == ["run A", "run B"]
+    assert robustness_commands(res, ["b"]) == ["run B"]
+    # rows written before each model kept its command fall back to the file's
+    del res["models"]["a"]["command"]
+    assert robustness_commands(res, ["a"]) == ["run B"]
