@@ -48,8 +48,10 @@ def fingerprint(detector, name: str) -> dict[str, Any]:
 
 
 def finished_models(models_dir: Path, wanted: Sequence[str] | None) -> list[str]:
-    """Models whose training finished (test metrics written); a folder whose
-    metadata.json cannot be read, or that has no test metrics, is skipped."""
+    """Models whose training finished (test metrics written), and models that were not
+    trained here at all (imported with ``aidetect models import-legacy``: nothing to wait
+    for); a folder whose metadata.json cannot be read, or a trained one with no test
+    metrics yet, is skipped."""
     from aidetect.registry import Registry
 
     reg = Registry(models_dir)
@@ -62,7 +64,8 @@ def finished_models(models_dir: Path, wanted: Sequence[str] | None) -> list[str]
             print(f"[skip] {n}: {exc}", flush=True)
             continue
         no_data_ensemble = meta.format == "ensemble" and "validation" not in meta.metrics
-        if "test" in meta.metrics or no_data_ensemble:
+        imported = (meta.command or "").startswith("aidetect models import-legacy")
+        if "test" in meta.metrics or no_data_ensemble or imported:
             ready.append(n)
         else:
             print(f"[skip] {n}: no test metrics yet (still training?)", flush=True)

@@ -238,3 +238,28 @@ def test_merged_robustness_results_keep_each_runs_command(tmp_path):
     # rows written before each model kept its command fall back to the file's
     del res["models"]["a"]["command"]
     assert robustness_commands(res, ["a"]) == ["run B"]
+
+
+def test_finished_models_include_imported_ones_but_not_half_trained(tiny_models, tmp_path):
+    """An imported model (``aidetect models import-legacy``) has no test metrics because
+    it was never trained here, and is scored like the rest; a trained artifact without
+    them is still training and is skipped."""
+    import json
+    import shutil
+
+    from aidetect_training.experiments.shared import finished_models
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models, models)
+    for name, command in (
+        ("imported", "aidetect models import-legacy my_model.keras --name imported"),
+        ("half-trained", "aidetect train --data corpus --arch svm --output models/half"),
+    ):
+        shutil.copytree(models / "tiny-svm", models / name)
+        meta_path = models / name / "metadata.json"
+        meta = json.loads(meta_path.read_text())
+        meta |= {"name": name, "metrics": {}, "command": command, "default": False}
+        meta_path.write_text(json.dumps(meta))
+    ready = finished_models(models, None)
+    assert "imported" in ready and "half-trained" not in ready
+    assert finished_models(models, ["half-trained", "imported"]) == ["imported"]
