@@ -123,6 +123,12 @@ class RunConfig:
         "models folder or an artifact folder; checked against its SHA-256) of the same "
         "architecture and input, e.g. to train a shipped model further or on your own data",
     )
+    freeze_init: bool = option(
+        False,
+        help="with --init-from: keep every layer copied from the source fixed and train "
+        "only the layers it lacks (e.g. patchnet's --patchnet-coarse branch), so what the "
+        "source learned is kept as it was",
+    )
     resume: bool = option(
         False, record=False, help="continue an interrupted run from <output>/checkpoints/"
     )
@@ -139,6 +145,8 @@ class RunConfig:
         if self.name != self.output.name:
             # the registry finds a model by its folder name
             raise ValueError(f"--name {self.name!r} must equal the output folder's name")
+        if self.freeze_init and self.init_from is None:
+            raise ValueError("--freeze-init keeps the layers of --init-from fixed: give one")
 
     def spec(self, scale: str = "raw") -> InputSpec:
         assert self.image_size is not None, "the run resolves the input size first"

@@ -168,12 +168,39 @@ def raw_pixels(cfg: RunConfig) -> InputSpec:
     return cfg.spec("raw")
 
 
+def copy_weights(src: Any, dst: Any, label: str) -> list[str]:
+    """Copy ``src``'s weights into ``dst``: all at once when their layers match, else by
+    layer name (see ``init_weights``). Returns the names of ``dst``'s weighted layers
+    that got nothing (empty when the layers match)."""
+    src_layers = {lay.name: lay for lay in src.layers if lay.weights}
+    dst_layers = {lay.name: lay for lay in dst.layers if lay.weights}
+    if list(src_layers) == list(dst_layers):
+        try:
+            dst.set_weights(src.get_weights())
+        except ValueError as exc:
+            raise ValueError(f"--init-from {label}: weights do not fit: {exc}") from exc
+        return []
+    missing = [n for n in src_layers if n not in dst_layers]
+    if missing:
+        raise ValueError(f"--init-from {label}: weights do not fit: no layer {missing} here")
+    for lname, layer in src_layers.items():
+        try:
+            dst_layers[lname].set_weights(layer.get_weights())
+        except ValueError as exc:
+            raise ValueError(f"--init-from {label}: weights do not fit ({lname}): {exc}") from exc
+    return [n for n in dst_layers if n not in src_layers]
+
+
 def init_weights(model: Any, name: str, spec: InputSpec, cfg: RunConfig) -> dict[str, Any]:
     """Copy the weights of ``--init-from`` (verified like serving does) into ``model``.
 
-    The source must be a model of the same architecture, input size and policy, with
-    weights of the same shapes (Keras checks each; a mismatch is a ValueError, which
-    ``aidetect train`` reports as a usage error); returns what the metadata records.
+    The source must be a model of the same architecture, input size and policy. When
+    the two have the same layers, every weight is copied (Keras checks each shape); when
+    ``model`` has grown layers the source lacks (e.g. patchnet's ``--patchnet-coarse``
+    branch), each source layer's weights go to the layer of the same name and shape, and
+    the new layers keep their own initialisation (listed in the returned record). A
+    source layer with no place in ``model`` is a ValueError (``aidetect train`` reports
+    it as a usage error); returns what the metadata records.
     """
     from aidetect.registry import LoadedModel, registry_for
     from aidetect.settings import get_settings
@@ -192,13 +219,22 @@ def init_weights(model: Any, name: str, spec: InputSpec, cfg: RunConfig) -> dict
             f"--init-from {cfg.init_from}: its input ({src.policy if src else '?'} "
             f"{src.size if src else '?'}px) differs from this run's ({spec.policy} {spec.size}px)"
         )
-    try:
-        model.set_weights(loaded.estimator.get_weights())
-    except ValueError as exc:
-        raise ValueError(f"--init-from {cfg.init_from}: weights do not fit: {exc}") from exc
+    new_layers = copy_weights(loaded.estimator, model, str(cfg.init_from))
+    if cfg.freeze_init:
+        if not new_layers:
+            raise ValueError(
+                f"--freeze-init: every layer comes from {cfg.init_from}, nothing would train"
+            )
+        for layer in model.layers:
+            if layer.weights and layer.name not in new_layers:
+                layer.trainable = False
     log(cfg, f"starting from the weights of {meta.name} {meta.version} ({meta.sha256})")
     # the source's own command (and its source, if it had one): the chain that rebuilds it
-    source = {"name": meta.name, "version": meta.version, "sha256": meta.sha256}
+    source: dict[str, Any] = {"name": meta.name, "version": meta.version, "sha256": meta.sha256}
+    if new_layers:
+        source["new_layers"] = new_layers
+        source["frozen"] = cfg.freeze_init
+        log(cfg, f"layers not in {meta.name}, trained from their initialisation: {new_layers}")
     if meta.command:
         source["command"] = meta.command
     training = getattr(meta, "training", None)  # an extra field of the metadata

@@ -392,3 +392,64 @@ def test_heldout_data_section_says_how_each_fake_was_compressed(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     text = docs_section({}, "cmd", tmp_path)
     assert "stored losslessly whatever their source" in text and "downscaled" not in text
+
+
+def test_coarse_branch_grows_from_a_plain_patchnet_and_is_served(pairs, tmp_path, capsys):
+    """``--patchnet-coarse 2``: a branch on the patch pooled 2x, joined through a
+    zero-initialised projection; grown from a plain patchnet with ``--init-from`` it
+    scores exactly as its source (zero epochs), records the new layers, trains, and
+    loads through the serving registry. A plain patchnet cannot start from it."""
+    from aidetect.cli import main
+    from aidetect_training.patchnet import build_patchnet
+
+    common = ("--arch", "patchnet", "--policy", "crops", "--image-size", "16", "--max-crops", "4")
+    src = tmp_path / "plain"
+    train(pairs, src, *common, "--seed", "1")
+    grown = tmp_path / "grown"
+    meta = train(
+        pairs, grown, *common, "--epochs", "0", "--patchnet-coarse", "2", "--init-from", str(src)
+    )
+    assert "--patchnet-coarse 2" in meta["command"]
+    new = meta["training"]["init_from"]["new_layers"]
+    assert "coarse_proj" in new and all(n.startswith("coarse_") for n in new)
+    registry = Registry(tmp_path)
+    a, b = registry.load("plain"), registry.load("grown")
+    assert b.estimator.count_params() > a.estimator.count_params()
+    samples = [s for s in list_samples(pairs) if s.split == "test"]
+    for s in samples[:4]:
+        pixels = np.asarray(Image.open(s.path).convert("RGB"))
+        batch, _ = preprocess(
+            pixels, a.spec, heatmap_boxes(pixels.shape[1], pixels.shape[0], a.spec)
+        )
+        np.testing.assert_allclose(a.predict_ai_proba(batch), b.predict_ai_proba(batch), atol=1e-6)
+    # trained, the branch moves off zero and the model still loads and scores
+    trained = train(pairs, tmp_path / "trained", *common, "--epochs", "1", "--patchnet-coarse", "2",
+                    "--init-from", str(src))  # fmt: skip
+    model = Registry(tmp_path).load("trained")
+    proj = model.estimator.get_layer("coarse_proj").get_weights()[0]
+    assert np.abs(proj).sum() > 0 and trained["training"]["coarse"] == 2
+    # the other way round does not fit: the plain model has no place for the branch
+    base = ["train", "--data", str(pairs), "--quiet", "--workers", "1", "--epochs", "0"]
+    out = ["--output", str(tmp_path / "bad"), "--init-from", str(grown)]
+    assert main([*base, *common, *out]) == 2
+    assert "no layer" in capsys.readouterr().err
+    # --freeze-init: the copied layers stay as they were, only the branch trains
+    frozen = train(pairs, tmp_path / "frozen", *common, "--epochs", "1", "--patchnet-coarse", "2",
+                   "--init-from", str(src), "--freeze-init")  # fmt: skip
+    assert (
+        frozen["training"]["init_from"]["frozen"] is True and "--freeze-init" in frozen["command"]
+    )
+    f_model, plain = Registry(tmp_path).load("frozen"), a.estimator
+    for layer in plain.layers:
+        for w_src, w_new in zip(
+            layer.get_weights(), f_model.estimator.get_layer(layer.name).get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(w_src, w_new)
+    assert np.abs(f_model.estimator.get_layer("coarse_proj").get_weights()[0]).sum() > 0
+    assert main([*base, *common, "--output", str(tmp_path / "bad2"), "--freeze-init"]) == 2
+    assert "--freeze-init" in capsys.readouterr().err
+    same = ["--output", str(tmp_path / "bad3"), "--init-from", str(src), "--freeze-init"]
+    assert main([*base, *common, *same]) == 2
+    assert "nothing would train" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="0 \\(no branch\\), 2 or 4"):
+        build_patchnet(16, coarse=3)
