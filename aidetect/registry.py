@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -43,6 +44,8 @@ from aidetect.metadata import (  # noqa: F401  (re-exported)
     TrainedFamily,
 )
 from aidetect.preprocess import InputSpec
+
+log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -227,14 +230,24 @@ class Registry:
         return meta
 
     def default_name(self) -> str | None:
-        """The model marked ``default`` (else the only model, else the first ensemble)."""
+        """The model marked ``default`` (else the only model; else, with several and none
+        marked, the first by name, with a warning: nothing says which one was meant)."""
         metas = {n: self.metadata(n) for n in self.names()}
         for n, m in metas.items():
             if m.default:
                 return n
         if len(metas) == 1:
             return next(iter(metas))
-        return next(iter(sorted(metas)), None)
+        first = next(iter(sorted(metas)), None)
+        if first is not None:
+            log.warning(
+                "no model in %s is marked default; using %s, the first of %d by name (put "
+                '"default": true in one metadata.json, or set AIDETECT_DEFAULT_MODEL)',
+                self.root,
+                first,
+                len(metas),
+            )
+        return first
 
     def legacy_name(self) -> str | None:
         """The model behind the seed's ``POST /``: marked ``legacy``, else a resnet50."""

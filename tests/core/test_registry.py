@@ -105,3 +105,24 @@ def test_seed_model_imports_through_the_legacy_path(tmp_path):
     x = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype("float32")
     raw = np.asarray(loaded.estimator.predict_on_batch(x)).ravel()
     np.testing.assert_allclose(loaded.predict_ai_proba(x), 1.0 - raw, rtol=1e-6)
+
+
+def test_no_default_marked_picks_the_first_by_name_and_says_so(tiny_models, tmp_path, caplog):
+    import json
+    import logging
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models, models)
+    for name in Registry(models).names():
+        path = models / name / "metadata.json"
+        meta = json.loads(path.read_text())
+        meta["default"] = False
+        path.write_text(json.dumps(meta))
+    with caplog.at_level(logging.WARNING, logger="aidetect.registry"):
+        assert Registry(models).default_name() == "tiny-cnn"
+    assert "no model" in caplog.text and "AIDETECT_DEFAULT_MODEL" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="aidetect.registry"):
+        assert Registry(tiny_models).default_name() == "tiny-cnn"  # marked: no warning
+    assert caplog.text == ""
