@@ -347,19 +347,8 @@ def test_fakes_are_compressed_like_the_photo_they_came_from(tmp_path, slim_packa
         for f in ("a/x.jpeg", "b/x.webp")
     ]
     out = tmp_path / "corpus"
-    summary = build_corpus(
-        out,
-        sources="installed",
-        crop=CROP,
-        max_crops_per_photo=2,
-        families="esrgan-slim-x2",
-        limit_photos=1,
-        npm_cache=npm_cache,
-        workers=1,
-        fakes_per_real=1.0,
-        extra_photos=extra,
-        match_compression=True,
-    )
+    one = {"families": "esrgan-slim-x2", "limit_photos": 1}
+    summary = _build(out, npm_cache, **one, extra_photos=extra, match_compression=True)
     codecs = codecs_from_json(summary["source_codecs"])
     assert codecs["shared-real-x"] == ("JPEG", 60)
     fmt, q = codecs["shared-real-x_"]
@@ -378,15 +367,5 @@ def test_fakes_are_compressed_like_the_photo_they_came_from(tmp_path, slim_packa
         assert np.abs(stored - matched).mean() < 0.5
         assert np.abs(stored - raw.astype(float)).mean() > 2 * np.abs(stored - matched).mean()
     # corpus-v1's default keeps its fakes as made and records no codecs
-    plain = build_corpus(
-        tmp_path / "plain",
-        sources="installed",
-        crop=CROP,
-        max_crops_per_photo=1,
-        families="esrgan-slim-x2",
-        limit_photos=1,
-        npm_cache=npm_cache,
-        workers=1,
-        fakes_per_real=0.5,
-    )
+    plain = _build(tmp_path / "plain", npm_cache, **one, fakes_per_real=0.5)
     assert "source_codecs" not in plain and "super_resolution" not in plain
