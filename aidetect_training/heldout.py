@@ -52,7 +52,7 @@ SYNTHETIC_FAMILIES = (
     "esrgan-idealo-gans",
     *REALESRGAN_FAMILIES,
 )
-KIND = {"taef2": "autoencoder (aligned round trips)"}
+KIND = {"taef2": "autoencoder (aligned round trips)", "ae8": "autoencoder (self-trained)"}
 
 
 def kind_of(family: str) -> str:
@@ -494,10 +494,12 @@ def docs_section(
     if robustness:
         from aidetect_training.experiments.robustness import (
             robustness_commands,
+            robustness_kind_table,
             robustness_table,
         )
 
         shown = [m for m in results if m in robustness["models"]]
+        t2i = robustness_kind_table(robustness, "text-to-image", shown)
         lines += [
             "### Robustness (test split, transformed copies)",
             "",
@@ -508,6 +510,15 @@ def docs_section(
             robustness_table(robustness, shown),
             "",
         ]
+        if t2i:
+            lines += [
+                "The text-to-image crops of the test split only, against the same real "
+                "test crops, from the same scores (unseen generators for every model that "
+                "trained on no text-to-image family; see which model saw what above):",
+                "",
+                t2i,
+                "",
+            ]
     if calibration:
         from aidetect_training.experiments.calibration import calibration_table
 
@@ -524,8 +535,11 @@ def docs_section(
         auc = r["heldout_genuine_mean_roc_auc"]
         fpr = r["false_positive_rate"]
         drop = None
+        t2i_drop = None
         if robustness and name in robustness["models"]:
-            drop = robustness["models"][name]["variants"].get("jpeg75", {}).get("auc_drop")
+            jpeg75 = robustness["models"][name]["variants"].get("jpeg75", {})
+            drop = jpeg75.get("auc_drop")
+            t2i_drop = ((jpeg75.get("by_kind") or {}).get("text-to-image") or {}).get("auc_drop")
         worst = None
         if robustness and name in robustness["models"]:
             fprs = {
@@ -539,6 +553,11 @@ def docs_section(
             f"{num(fpr, 3)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
             f"drop after JPEG 75 {num(drop, 3)} (goal <= {GOALS['jpeg75_drop']}: "
             f"{_ok(drop, GOALS['jpeg75_drop'], False)})"
+            + (
+                f", on the text-to-image test crops alone {num(t2i_drop, 3)}"
+                if t2i_drop is not None
+                else ""
+            )
             + (
                 f"; worst FPR on transformed real test crops {num(worst[1], 3)} ({worst[0]})"
                 if worst

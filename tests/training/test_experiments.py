@@ -263,3 +263,29 @@ def test_finished_models_include_imported_ones_but_not_half_trained(tiny_models,
     ready = finished_models(models, None)
     assert "imported" in ready and "half-trained" not in ready
     assert finished_models(models, ["half-trained", "imported"]) == ["imported"]
+
+
+def test_by_kind_scores_each_kind_of_fake_against_every_real(tmp_path):
+    from aidetect_training.experiments.robustness import by_kind
+
+    rows = [
+        ("r1", 0, "real", 0.1), ("r2", 0, "real", 0.4), ("r3", 0, "real", 0.8),
+        ("t1", 1, "sd1", 0.9), ("t2", 1, "flux1", 0.3),
+        ("s1", 1, "esrgan-slim-x2", 0.95),
+        ("a1", 1, "taef2", 0.5), ("a2", 1, "ae8-selftrained", 0.6),
+        ("bad", 1, "sd1", 0.0),
+    ]  # fmt: skip
+    path = tmp_path / "predictions.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "label", "generator", "ai_probability", "verdict", "error"])
+        for name, label, gen, p in rows:
+            w.writerow([name, label, gen, p, "", "undecodable" if name == "bad" else ""])
+    res = by_kind(path, threshold=0.5)
+    assert set(res) == {"text-to-image", "super-resolution", "autoencoder"}
+    t2i = res["text-to-image"]  # 0.9 beats all three reals, 0.3 beats one: (3 + 1) / 6
+    assert t2i["n"] == 2 and t2i["n_real"] == 3 and t2i["roc_auc"] == pytest.approx(4 / 6)
+    assert t2i["detection_rate"] == 0.5
+    auto = res["autoencoder"]  # taef2 and the self-trained ae8: (2 + 2) / 6
+    assert auto["n"] == 2 and auto["roc_auc"] == pytest.approx(4 / 6)
+    assert res["super-resolution"]["roc_auc"] == 1.0

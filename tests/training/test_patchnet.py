@@ -182,6 +182,11 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     assert rows["jpeg75"]["detection_rate"] == jpeg75["recall"]
     assert rows["jpeg75"]["n_ai"] + rows["jpeg75"]["n_real"] == jpeg75["n"]
     assert rows["original"].get("jpeg_quality") is None
+    # one kind of fake on its own, per variant (both toy families count as text-to-image)
+    n_t2i = sum(1 for s in list_samples(pairs) if s.label == 1 and s.split == "test")
+    t2i = jpeg75["by_kind"]["text-to-image"]
+    assert t2i["n"] == n_t2i and t2i["n_real"] == jpeg75["counts"]["real"]
+    assert "auc_drop" in t2i and measured["variants"]["original"]["by_kind"]["text-to-image"]
     card = (models_dir / "patch-toy" / "README.md").read_text()
     assert "## Generators it has and has not seen" in card and "toy-held" in card
     assert "| jpeg75 |" in card
@@ -194,6 +199,8 @@ def test_heldout_scores_unseen_families_and_records_scope(pairs, models_dir, tmp
     assert "- `patch-toy` (patchnet): trained on `toy-ae`; its toy-ae rows are in-dist" in text
     n_real = sum(1 for s in list_samples(pairs) if s.label == 0 and s.split == "test")
     assert f"{n_real} real test crops" in text
+    assert "The text-to-image crops of the test split only" in text
+    assert f"| patch-toy | jpeg75 | {n_t2i} |" in text
     # a second run replaces the section instead of adding another
     assert heldout.main(argv) == 0
     assert docs.read_text().count(heldout.MARK_START) == 1
