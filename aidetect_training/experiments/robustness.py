@@ -16,6 +16,7 @@ from aidetect_training.experiments.shared import (
     detector_for,
     fingerprint,
     finished_models,
+    kind_of,
     merge_results,
     num,
     read_json,
@@ -100,7 +101,7 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
 
 def by_kind(predictions: Path, threshold: float) -> dict[str, dict[str, Any]]:
     """Per kind of fake in a scored set (``text-to-image``, ``super-resolution``,
-    ``autoencoder``: ``heldout.kind_of`` of each generator's family): how many, the
+    ``autoencoder``: ``kind_of`` each generator's family): how many, the
     ROC-AUC of those fakes against every real image of the set, and the share detected
     at ``threshold``. A model that never trained on a kind (patchnet and text-to-image)
     is judged on unseen generators by its row."""
@@ -110,7 +111,6 @@ def by_kind(predictions: Path, threshold: float) -> dict[str, dict[str, Any]]:
     from sklearn.metrics import roc_auc_score
 
     from aidetect.datasets import family_of
-    from aidetect_training.heldout import kind_of
 
     with open(predictions, newline="") as f:
         rows = [r for r in csv.DictReader(f) if not r.get("error")]

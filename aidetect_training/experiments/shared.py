@@ -11,9 +11,33 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from aidetect.corpus.realesrgan import FAMILIES as REALESRGAN_FAMILIES
 from aidetect.datasets import Sample
 
 FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
+#: families made by the corpus builder rather than by a text-to-image model
+SYNTHETIC_FAMILIES = (
+    "taef2",
+    "esrgan-slim",
+    "esrgan-medium",
+    "esrgan-thick",
+    "esrgan-default",
+    "esrgan-idealo-gans",
+    *REALESRGAN_FAMILIES,
+)
+KIND = {"taef2": "autoencoder (aligned round trips)", "ae8": "autoencoder (self-trained)"}
+
+
+def kind_of(family: str) -> str:
+    """What made a family's fakes: ``autoencoder (...)``, ``super-resolution`` or
+    ``text-to-image`` (every family the corpus builder does not make itself)."""
+    if family in KIND:
+        return KIND[family]
+    if family.startswith("esrgan") or family in REALESRGAN_FAMILIES:
+        return "super-resolution"
+    return "text-to-image"
+
+
 GOALS = {"test_auc": 0.99, "lofo_mean_auc": 0.90, "jpeg75_drop": 0.03, "test_fpr": 0.05}
 
 
