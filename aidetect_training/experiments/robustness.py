@@ -136,6 +136,15 @@ def by_kind(predictions: Path, threshold: float) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _variant_rows(res: dict[str, Any], models: Sequence[str] | None):
+    """``(model, variant, row)`` of a results file, only ``models``' when given."""
+    for name, r in res["models"].items():
+        if models and name not in models:
+            continue
+        for v, row in r["variants"].items():
+            yield name, v, row
+
+
 def robustness_kind_table(
     res: dict[str, Any], kind: str, models: Sequence[str] | None = None
 ) -> str:
@@ -144,16 +153,13 @@ def robustness_kind_table(
         "| model | variant | n | ROC-AUC | detected at the threshold | AUC drop |",
         "|---|---|---|---|---|---|",
     ]
-    for name, r in res["models"].items():
-        if models and name not in models:
-            continue
-        for v, row in r["variants"].items():
-            k = (row.get("by_kind") or {}).get(kind)
-            if k:
-                lines.append(
-                    f"| {name} | {v} | {k['n']} | {num(k['roc_auc'])} | "
-                    f"{num(k['detection_rate'], 3)} | {num(k.get('auc_drop'))} |"
-                )
+    for name, v, row in _variant_rows(res, models):
+        k = (row.get("by_kind") or {}).get(kind)
+        if k:
+            lines.append(
+                f"| {name} | {v} | {k['n']} | {num(k['roc_auc'])} | "
+                f"{num(k['detection_rate'], 3)} | {num(k.get('auc_drop'))} |"
+            )
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
@@ -175,13 +181,10 @@ def robustness_table(res: dict[str, Any], models: Sequence[str] | None = None) -
         "| model | variant | ROC-AUC | accuracy | AP | FPR (reals) | recall | AUC drop |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in res["models"].items():
-        if models and name not in models:
-            continue
-        for v, row in r["variants"].items():
-            lines.append(
-                f"| {name} | {v} | {num(row['roc_auc'])} | {num(row['accuracy'])} | "
-                f"{num(row['average_precision'])} | {num(row['false_positive_rate'])} | "
-                f"{num(row['recall'])} | {num(row.get('auc_drop'))} |"
-            )
+    for name, v, row in _variant_rows(res, models):
+        lines.append(
+            f"| {name} | {v} | {num(row['roc_auc'])} | {num(row['accuracy'])} | "
+            f"{num(row['average_precision'])} | {num(row['false_positive_rate'])} | "
+            f"{num(row['recall'])} | {num(row.get('auc_drop'))} |"
+        )
     return "\n".join(lines)
