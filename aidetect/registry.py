@@ -250,7 +250,9 @@ class Registry:
         return first
 
     def legacy_name(self) -> str | None:
-        """The model behind the seed's ``POST /``: marked ``legacy``, else a resnet50."""
+        """The model behind the seed's ``POST /``: marked ``legacy``, else a resnet50;
+        None when there is neither (the caller then uses its own default model, which
+        ``AIDETECT_DEFAULT_MODEL`` may have chosen)."""
         metas = {n: self.metadata(n) for n in self.names()}
         for n, m in metas.items():
             if m.legacy:
@@ -258,7 +260,7 @@ class Registry:
         for n, m in metas.items():
             if m.architecture == "resnet50":
                 return n
-        return self.default_name()
+        return None
 
     def model_path(self, name: str, meta: ModelMetadata) -> Path:
         folder = self._folder(name)

@@ -144,6 +144,23 @@ def test_legacy_post_uses_seed_labels(client):
     assert body["result_resnet"] == (0 if modern["ai_probability"] >= 0.5 else 1)
 
 
+def test_legacy_post_follows_the_configured_default(tiny_models):
+    """With no legacy or resnet50 model, ``POST /`` answers with the default the app was
+    configured with (``AIDETECT_DEFAULT_MODEL``), not the one marked in the metadata."""
+    settings = Settings(
+        models_dir=tiny_models, frontend_dist="/nonexistent", provenance=False,
+        default_model="tiny-svm",
+    )  # fmt: skip
+    x, _ = toy_images(2, 32, seed=8)
+    with TestClient(create_app(settings)) as c:
+        body = c.post("/", json={"bytes_data": base64.b64encode(images.png(x[1])).decode()})
+        svm = c.post("/api/v1/detect?model=tiny-svm", files={"file": ("a.png", images.png(x[1]))})
+        cnn = c.post("/api/v1/detect?model=tiny-cnn", files={"file": ("a.png", images.png(x[1]))})
+    p_svm, p_cnn = svm.json()["ai_probability"], cnn.json()["ai_probability"]
+    assert p_svm != pytest.approx(p_cnn)  # the two models tell apart
+    assert body.json()["proba_resnet"] == pytest.approx(1 - p_svm)
+
+
 def test_heatmap_on_request_only(client):
     r = client.post(
         "/api/v1/detect?heatmap=true",
