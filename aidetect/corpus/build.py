@@ -248,7 +248,13 @@ def crop_codec(
 def source_codec(path: str | Path) -> Codec | None:
     """How a source photo was compressed: ("JPEG", its IJG quality) or ("WEBP", its
     estimated libwebp quality) for a lossy WebP; None for lossless files (PNG, PPM, lossless
-    WebP) and for files whose compression cannot be read."""
+    WebP) and for files whose compression cannot be read.
+
+    JPEG quality is read from the file's tables on the IJG scale (``aidetect.compression``;
+    non-IJG tables, as some cameras write, get the nearest). Until 2026-12-03 corpus-v2 had
+    its own estimate, which read Pillow's tables as zig-zag (they are in natural order) and
+    was off by one for 31 of the 100 qualities: corpora built before then matched some
+    aligned fakes to a quality one step from their source's."""
     try:
         with Image.open(path) as im:
             q = jpeg_quality_of(im)

@@ -42,7 +42,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from aidetect.compression import jpeg_quality_of
 from aidetect.corpus import build as v1
 from aidetect.corpus import sources as src_mod
 from aidetect.datasets import Sample, family_of, unit_hash, write_manifest
@@ -52,19 +51,6 @@ log = logging.getLogger(__name__)
 
 #: the ESRGAN families made by the v1 builder in corpus-v2 (downscale, then upscale)
 DEFAULT_SR_FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
-
-
-def estimate_jpeg_quality(path: str | Path) -> int | None:
-    """The file's JPEG quality on the IJG scale (``aidetect.compression``), or ``None``
-    (not a JPEG). Files written with non-IJG tables (some cameras) get the nearest one.
-
-    Until 2026-12-03 this module had its own estimate, which re-ordered Pillow's tables as
-    if they were zig-zag (they are in natural order) and was off by one for 31 of the 100
-    qualities (90 read as 91, for one): corpora built before then matched some aligned
-    fakes to a quality one step from their source's.
-    """
-    with Image.open(path) as im:
-        return jpeg_quality_of(im)
 
 
 # ----------------------------------------------------------------------------- aligned fakes

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from aidetect.corpus import build as v1
 from aidetect.corpus import v2
 from aidetect.corpus.taef2 import NPZ_FILES, TAEF2, psnr, random_state_dicts
 from aidetect.datasets import list_samples
@@ -118,10 +119,14 @@ def test_real_weights_reconstruct_faithfully():
 def test_jpeg_quality_estimate(tmp_path, quality):
     p = tmp_path / "q.jpg"
     Image.fromarray(_photo(1)).save(p, quality=quality)
-    assert v2.estimate_jpeg_quality(p) == quality
+    assert v1.source_codec(p) == ("JPEG", quality)
     png = tmp_path / "q.png"
     Image.fromarray(_photo(1)).save(png)
-    assert v2.estimate_jpeg_quality(png) is None
+    assert v1.source_codec(png) is None
+    webp = tmp_path / "q.webp"
+    Image.fromarray(_photo(1)).save(webp, quality=quality)
+    fmt, q = v1.source_codec(webp)
+    assert fmt == "WEBP" and abs(q - quality) <= 6
 
 
 def test_manifest_has_families_pairs_and_content(corpus):
@@ -196,7 +201,6 @@ def test_super_resolution_fakes_are_compression_matched_too(corpus, npm_cache, i
     ``add-families`` can do the same later."""
     import json
 
-    from aidetect.corpus import build as v1
     from aidetect.imaging import codec_roundtrip
 
     summary = json.loads((corpus / "summary.json").read_text())
