@@ -39,12 +39,7 @@ from typing import Any
 import numpy as np
 
 from aidetect.datasets import Sample, list_samples
-from aidetect_training.experiments.shared import (  # noqa: F401  (SYNTHETIC_FAMILIES re-exported)
-    SYNTHETIC_FAMILIES,
-    fingerprint,
-    kind_of,
-    num,
-)
+from aidetect_training.experiments.shared import fingerprint, kind_of, num
 
 
 def trained_families(

@@ -169,12 +169,14 @@ def raw_pixels(cfg: RunConfig) -> InputSpec:
 
 
 def copy_weights(src: Any, dst: Any, label: str) -> list[str]:
-    """Copy ``src``'s weights into ``dst``: all at once when their layers match, else by
-    layer name (see ``init_weights``). Returns the names of ``dst``'s weighted layers
-    that got nothing (empty when the layers match)."""
+    """Copy ``src``'s weights into ``dst``: in order when both have as many weighted
+    layers (their auto-generated names may differ between processes: ``conv2d`` here,
+    ``conv2d_3`` there), else each source layer into the layer of the same name, for a
+    model grown with named layers (see ``init_weights``). Returns the names of ``dst``'s
+    weighted layers that got nothing."""
     src_layers = {lay.name: lay for lay in src.layers if lay.weights}
     dst_layers = {lay.name: lay for lay in dst.layers if lay.weights}
-    if list(src_layers) == list(dst_layers):
+    if len(src_layers) == len(dst_layers):
         try:
             dst.set_weights(src.get_weights())
         except ValueError as exc:
@@ -194,11 +196,11 @@ def copy_weights(src: Any, dst: Any, label: str) -> list[str]:
 def init_weights(model: Any, name: str, spec: InputSpec, cfg: RunConfig) -> dict[str, Any]:
     """Copy the weights of ``--init-from`` (verified like serving does) into ``model``.
 
-    The source must be a model of the same architecture, input size and policy. When
-    the two have the same layers, every weight is copied (Keras checks each shape); when
-    ``model`` has grown layers the source lacks (e.g. patchnet's ``--patchnet-coarse``
-    branch), each source layer's weights go to the layer of the same name and shape, and
-    the new layers keep their own initialisation (listed in the returned record). A
+    The source must be a model of the same architecture, input size and policy, with the
+    same layers (every weight copied in order; Keras checks each shape) or a subset of
+    them by name: layers ``model`` has and the source lacks (e.g. patchnet's
+    ``--patchnet-coarse`` branch) keep their own initialisation (listed in the returned
+    record). A
     source layer with no place in ``model`` is a ValueError (``aidetect train`` reports
     it as a usage error); returns what the metadata records.
     """

@@ -34,6 +34,7 @@ from aidetect_training.experiments.shared import (
     FAMILIES,
     command,
     detector_for,
+    kind_of,
     num,
     read_json,
     run_evaluate,
@@ -218,7 +219,7 @@ def without_family(patterns: Sequence[str], families: Sequence[str], held: str) 
 def cmd_lofo_like(a: argparse.Namespace) -> dict[str, Any]:
     """Retrain ``--like``'s recorded recipe without each family in turn and score each
     model on the family it never saw (``aidetect_training.heldout``)."""
-    from aidetect_training.heldout import evaluate_model, kind_of, trained_families
+    from aidetect_training.heldout import evaluate_model, trained_families
 
     if a.epochs is not None or a.image_size is not None:
         raise SystemExit(
@@ -328,8 +329,6 @@ def lofo_like_table(res: dict[str, Any]) -> str:
 
 def lofo_like_section(res: dict[str, Any]) -> str:
     """The section of docs/evaluation.md (between ``LIKE_START`` and ``LIKE_END``)."""
-    from aidetect_training.heldout import kind_of
-
     fams = list(res["families"])
     rows = list(res["families"].values())
     kind = "text-to-image " if all(kind_of(f) == "text-to-image" for f in fams) else ""

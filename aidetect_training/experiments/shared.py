@@ -15,16 +15,6 @@ from aidetect.corpus.realesrgan import FAMILIES as REALESRGAN_FAMILIES
 from aidetect.datasets import Sample
 
 FAMILIES = ("esrgan-slim", "esrgan-medium", "esrgan-thick")
-#: families made by the corpus builder rather than by a text-to-image model
-SYNTHETIC_FAMILIES = (
-    "taef2",
-    "esrgan-slim",
-    "esrgan-medium",
-    "esrgan-thick",
-    "esrgan-default",
-    "esrgan-idealo-gans",
-    *REALESRGAN_FAMILIES,
-)
 KIND = {"taef2": "autoencoder (aligned round trips)", "ae8": "autoencoder (self-trained)"}
 
 
@@ -73,9 +63,9 @@ def fingerprint(detector, name: str) -> dict[str, Any]:
 
 def finished_models(models_dir: Path, wanted: Sequence[str] | None) -> list[str]:
     """Models whose training finished (test metrics written), and models that were not
-    trained here at all (imported with ``aidetect models import-legacy``: nothing to wait
-    for); a folder whose metadata.json cannot be read, or a trained one with no test
-    metrics yet, is skipped."""
+    made by ``aidetect train`` at all (imported with ``aidetect models import-legacy``:
+    nothing to wait for); a folder whose metadata.json cannot be read, or an ``aidetect
+    train`` run with no test metrics yet, is skipped."""
     from aidetect.registry import Registry
 
     reg = Registry(models_dir)
@@ -88,8 +78,8 @@ def finished_models(models_dir: Path, wanted: Sequence[str] | None) -> list[str]
             print(f"[skip] {n}: {exc}", flush=True)
             continue
         no_data_ensemble = meta.format == "ensemble" and "validation" not in meta.metrics
-        imported = (meta.command or "").startswith("aidetect models import-legacy")
-        if "test" in meta.metrics or no_data_ensemble or imported:
+        trained_here = (meta.command or "").startswith("aidetect train")
+        if "test" in meta.metrics or no_data_ensemble or not trained_here:
             ready.append(n)
         else:
             print(f"[skip] {n}: no test metrics yet (still training?)", flush=True)

@@ -8,7 +8,7 @@ from PIL import Image
 from aidetect.corpus.build import build_corpus, expand_generators, read_rows
 from aidetect.corpus.esrgan import Upscaler, depth_to_space, read_weights
 from aidetect.datasets import family_of
-from aidetect_training.heldout import SYNTHETIC_FAMILIES, kind_of
+from aidetect_training.experiments.shared import kind_of
 from tests.support.corpus import check_sr_fakes, psnr
 
 CHINA = Path(__import__("sklearn.datasets").datasets.__file__).parent / "images" / "china.jpg"
@@ -121,4 +121,3 @@ def test_build_makes_idealo_gans_fakes(tmp_path, idealo_package: Path, npm_cache
     assert gen["family"] == "esrgan-idealo-gans" == family_of(gen["generator"])
     assert gen["package"] == "@upscalerjs/models@0.9.0"
     assert kind_of("esrgan-idealo-gans") == "super-resolution"
-    assert "esrgan-idealo-gans" in SYNTHETIC_FAMILIES
