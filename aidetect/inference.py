@@ -217,6 +217,7 @@ class Detector:
         *,
         limits: DecodeLimits = DEFAULT_LIMITS,
         default_model: str | None = None,
+        legacy_model: str | None = None,
         threshold_override: float | None = None,
         provenance: bool = True,
         decode_threads: int = 0,
@@ -225,6 +226,8 @@ class Detector:
         self.registry = registry
         self.limits = limits
         self.default_model = default_model or registry.default_name()
+        # the seed's POST /: resolved once here, not per request (None: the default answers)
+        self.legacy_model = legacy_model or registry.legacy_name()
         self.threshold_override = threshold_override
         self.provenance = provenance
         self.trust_anchors_pem = trust_anchors_pem
@@ -250,6 +253,7 @@ class Detector:
             registry if registry is not None else Registry(settings.models_dir),
             limits=DecodeLimits(max_bytes=settings.max_bytes, max_pixels=settings.max_pixels),
             default_model=default_model or settings.default_model,
+            legacy_model=settings.legacy_model,
             threshold_override=settings.threshold,
             provenance=settings.provenance if provenance is None else provenance,
             decode_threads=settings.decode_threads,

@@ -78,6 +78,8 @@ def load_models(app: FastAPI, settings: Settings) -> None:
             raise RuntimeError(f"no model in {settings.models_dir}")
         loaded = detector.load_all()
         detector.resolve(None)  # the default model must exist
+        if detector.legacy_model:
+            detector.resolve(detector.legacy_model)  # and the one POST / answers with
         detector.warm_up()  # trace the inference functions now, not on the first request
         state.mark_ready(detector, list(loaded))
         log.info(

@@ -54,9 +54,6 @@ class FakeRegistry:
     def load_all(self):
         return {n: _Loaded(m) for n, m in META.items()}
 
-    def legacy_name(self):
-        return "fake-resnet"
-
 
 class FakeDetector:
     # the real decision rule (threshold override, band), not a copy
@@ -66,6 +63,7 @@ class FakeDetector:
     def __init__(self, limits: DecodeLimits | None = None):
         self.registry = FakeRegistry()
         self.default_model = "fake-cnn"
+        self.legacy_model = "fake-resnet"
         self.threshold_override = None
         self.limits = limits or DecodeLimits()
         self.calls: list[tuple[str, int]] = []

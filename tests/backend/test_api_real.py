@@ -161,6 +161,34 @@ def test_legacy_post_follows_the_configured_default(tiny_models):
     assert body.json()["proba_resnet"] == pytest.approx(1 - p_svm)
 
 
+def test_legacy_model_is_resolved_once_at_start_up(tiny_models, monkeypatch):
+    """``AIDETECT_LEGACY_MODEL`` is checked when the models load (a wrong name fails then,
+    with the reason, not on a client's request), and ``POST /`` reads no metadata."""
+    from aidetect.registry import Registry
+
+    png = images.png(toy_images(2, 32, seed=8)[0][1])
+    wrong = Settings(
+        models_dir=tiny_models, frontend_dist="/nonexistent", provenance=False,
+        legacy_model="no-such-model",
+    )  # fmt: skip
+    with TestClient(create_app(wrong)) as c:
+        r = c.post("/", json={"bytes_data": base64.b64encode(png).decode()})
+        assert r.status_code == 503 and "no-such-model" in r.json()["detail"]
+    settings = Settings(models_dir=tiny_models, frontend_dist="/nonexistent", provenance=False)
+    with TestClient(create_app(settings)) as c:  # no legacy or resnet50 model: the default
+
+        def no_metadata_reads(*_a, **_k):
+            raise AssertionError("metadata read while answering POST /")
+
+        monkeypatch.setattr(Registry, "legacy_name", no_metadata_reads)
+        monkeypatch.setattr(Registry, "metadata", no_metadata_reads)
+        body = c.post("/", json={"bytes_data": base64.b64encode(png).decode()})
+        monkeypatch.undo()
+        default = c.post("/api/v1/detect", files={"file": ("a.png", png)})
+    assert body.status_code == 200
+    assert body.json()["proba_resnet"] == pytest.approx(1 - default.json()["ai_probability"])
+
+
 def test_heatmap_on_request_only(client):
     r = client.post(
         "/api/v1/detect?heatmap=true",

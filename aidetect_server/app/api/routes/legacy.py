@@ -2,8 +2,9 @@
 
 Body ``{"bytes_data": "<base64>"}``; answer ``{"result_resnet": 1 if real else 0,
 "proba_resnet": P(real)}``: the seed's label convention (1 = real), unlike the
-rest of the API. It answers with the ResNet50 model (or the model marked
-``legacy``, or ``AIDETECT_LEGACY_MODEL``).
+rest of the API. It answers with ``AIDETECT_LEGACY_MODEL``, else the model marked
+``legacy``, else a ResNet50 model, else the default model: resolved once, when the
+models load (``Detector.legacy_model``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ async def legacy_predict(
 ) -> LegacyResponse:
     runner.check_capacity()
     data = await json_field(request, "bytes_data", settings)
-    model = settings.legacy_model or detector.registry.legacy_name()
+    model = detector.legacy_model  # None: the default model
     result = await unless_disconnected(
         request,
         lambda: analyse(request, runner, detector, data, lambda d: detector.detect(d, model)),
