@@ -44,6 +44,7 @@ class PatchnetOptions:
     )
     patchnet_coarse: int = option(
         0,
+        choices=(0, 2, 4),
         help="patchnet: add a branch that sees the same residuals of the patch average-"
         "pooled by this factor (2 or 4; 0: none), i.e. coarser frequencies, which JPEG "
         "quantises less; its pooled features are added to the main path's through a "

@@ -460,3 +460,6 @@ def test_coarse_branch_grows_from_a_plain_patchnet_and_is_served(pairs, tmp_path
     assert "nothing would train" in capsys.readouterr().err
     with pytest.raises(ValueError, match="0 \\(no branch\\), 2 or 4"):
         build_patchnet(16, coarse=3)
+    with pytest.raises(SystemExit) as refused:  # refused by the parser, before any data
+        main([*base, *common, "--output", str(tmp_path / "bad4"), "--patchnet-coarse", "3"])
+    assert refused.value.code == 2 and "invalid choice: 3" in capsys.readouterr().err
