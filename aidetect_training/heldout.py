@@ -510,46 +510,7 @@ def docs_section(
             "",
         ]
     lines += ["### Goals", ""]
-    for name, r in results.items():
-        auc = r["heldout_genuine_mean_roc_auc"]
-        fpr = r["false_positive_rate"]
-        drop = None
-        t2i_drop = stored = None
-        if robustness and name in robustness["models"]:
-            jpeg75 = robustness["models"][name]["variants"].get("jpeg75", {})
-            drop = jpeg75.get("auc_drop")
-            stored = robustness["models"][name]["variants"].get("original", {}).get("roc_auc")
-            t2i_drop = ((jpeg75.get("by_kind") or {}).get("text-to-image") or {}).get("auc_drop")
-        worst = None
-        if robustness and name in robustness["models"]:
-            fprs = {
-                v: row.get("false_positive_rate")
-                for v, row in robustness["models"][name]["variants"].items()
-            }
-            worst = max(fprs.items(), key=lambda kv: kv[1] or 0)
-        lines.append(
-            f"- `{name}`: held-out mean ROC-AUC {num(auc, 3)} (goal {GOALS['heldout_mean_auc']}: "
-            f"{_ok(auc, GOALS['heldout_mean_auc'], True)}); real test crops called AI "
-            f"{num(fpr, 3)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
-            f"drop after JPEG 75 {num(drop, 3)} (goal <= {GOALS['jpeg75_drop']}: "
-            f"{_ok(drop, GOALS['jpeg75_drop'], False)}"
-            + (
-                f"; but from a ROC-AUC of {num(stored, 3)} as stored there was little to lose"
-                if drop is not None and drop <= GOALS["jpeg75_drop"] and (stored or 0) < 0.7
-                else ""
-            )
-            + ")"
-            + (
-                f", on the text-to-image test crops alone {num(t2i_drop, 3)}"
-                if t2i_drop is not None
-                else ""
-            )
-            + (
-                f"; worst FPR on transformed real test crops {num(worst[1], 3)} ({worst[0]})"
-                if worst
-                else ""
-            )
-        )
+    lines += [goal_line(name, r, robustness) for name, r in results.items()]
     lines += [
         "",
         "The sections after this one are the corpus-v1 report (super-resolution fakes "
@@ -559,6 +520,46 @@ def docs_section(
         MARK_END,
     ]
     return "\n".join(lines)
+
+
+def goal_line(name: str, r: dict[str, Any], robustness: dict[str, Any] | None) -> str:
+    """One model's line under "Goals": each goal met, missed or not measured. A JPEG 75
+    drop within the goal from a near-chance ROC-AUC (under 0.7 as stored) says so: there
+    was little to lose, which is no robustness."""
+    auc = r["heldout_genuine_mean_roc_auc"]
+    fpr = r["false_positive_rate"]
+    drop = t2i_drop = stored = worst = None
+    variants = (robustness or {}).get("models", {}).get(name, {}).get("variants")
+    if variants is not None:
+        jpeg75 = variants.get("jpeg75", {})
+        drop = jpeg75.get("auc_drop")
+        stored = variants.get("original", {}).get("roc_auc")
+        t2i_drop = ((jpeg75.get("by_kind") or {}).get("text-to-image") or {}).get("auc_drop")
+        fprs = {v: row.get("false_positive_rate") for v, row in variants.items()}
+        worst = max(fprs.items(), key=lambda kv: kv[1] or 0) if fprs else None
+    return (
+        f"- `{name}`: held-out mean ROC-AUC {num(auc, 3)} (goal {GOALS['heldout_mean_auc']}: "
+        f"{_ok(auc, GOALS['heldout_mean_auc'], True)}); real test crops called AI "
+        f"{num(fpr, 3)} (goal <= {GOALS['fpr']}: {_ok(fpr, GOALS['fpr'], False)}); ROC-AUC "
+        f"drop after JPEG 75 {num(drop, 3)} (goal <= {GOALS['jpeg75_drop']}: "
+        f"{_ok(drop, GOALS['jpeg75_drop'], False)}"
+        + (
+            f"; but from a ROC-AUC of {num(stored, 3)} as stored there was little to lose"
+            if drop is not None and drop <= GOALS["jpeg75_drop"] and (stored or 0) < 0.7
+            else ""
+        )
+        + ")"
+        + (
+            f", on the text-to-image test crops alone {num(t2i_drop, 3)}"
+            if t2i_drop is not None
+            else ""
+        )
+        + (
+            f"; worst FPR on transformed real test crops {num(worst[1], 3)} ({worst[0]})"
+            if worst
+            else ""
+        )
+    )
 
 
 def _load(path: Path | None) -> Any:

@@ -401,6 +401,36 @@ def test_heldout_data_section_says_how_each_fake_was_compressed(tmp_path):
     assert "stored losslessly whatever their source" in text and "downscaled" not in text
 
 
+def test_goal_line_says_when_a_small_jpeg_drop_is_no_robustness():
+    """A JPEG 75 drop within the goal counts as met, but from a near-chance ROC-AUC (under
+    0.7 as stored) the line says there was little to lose; missing figures are "not
+    measured", not met."""
+    from aidetect_training.heldout import goal_line
+
+    result = {"heldout_genuine_mean_roc_auc": 0.91, "false_positive_rate": 0.02}
+
+    def robustness(stored: float, jpeg75: float) -> dict:
+        rows = {"original": {"roc_auc": stored, "auc_drop": 0.0, "false_positive_rate": 0.02}}
+        rows["jpeg75"] = {
+            "roc_auc": jpeg75, "auc_drop": stored - jpeg75, "false_positive_rate": 0.07,
+            "by_kind": {"text-to-image": {"auc_drop": 0.2}},
+        }  # fmt: skip
+        return {"models": {"m": {"variants": rows}}}
+
+    robust = goal_line("m", result, robustness(0.95, 0.93))
+    assert "drop after JPEG 75 0.020 (goal <= 0.05: met)" in robust
+    assert "little to lose" not in robust
+    assert "text-to-image test crops alone 0.200" in robust
+    assert "worst FPR on transformed real test crops 0.070 (jpeg75)" in robust
+    chance = goal_line("m", result, robustness(0.55, 0.53))
+    assert "(goal <= 0.05: met; but from a ROC-AUC of 0.550 as stored there was little" in chance
+    fragile = goal_line("m", result, robustness(0.95, 0.70))
+    assert "(goal <= 0.05: missed)" in fragile and "little to lose" not in fragile
+    unmeasured = goal_line("m", result, None)
+    assert "drop after JPEG 75 n/a (goal <= 0.05: not measured)" in unmeasured
+    assert "held-out mean ROC-AUC 0.910 (goal 0.9: met)" in unmeasured
+
+
 def test_coarse_branch_grows_from_a_plain_patchnet_and_is_served(pairs, tmp_path, capsys):
     """``--patchnet-coarse 2``: a branch on the patch pooled 2x, joined through a
     zero-initialised projection; grown from a plain patchnet with ``--init-from`` it
