@@ -127,14 +127,33 @@ def compute_metrics(
         gens = np.asarray(generators, dtype=object)
         per: dict[str, Any] = {}
         for g in sorted({str(x) for x, lab in zip(gens, y, strict=True) if lab == 1}):
-            m = (gens == g) & (y == 1)
-            entry: dict[str, Any] = {"n": int(m.sum()), "detection_rate": float(pred[m].mean())}
-            reals = y == 0
-            if reals.any():
-                sel = m | reals
-                entry["roc_auc_vs_real"] = float(skm.roc_auc_score(y[sel], p[sel]))
+            group = against_reals(y, p, threshold, (gens == g) & (y == 1), y == 0)
+            entry: dict[str, Any] = {"n": group["n"], "detection_rate": group["detection_rate"]}
+            if "roc_auc" in group:
+                entry["roc_auc_vs_real"] = group["roc_auc"]
             per[g] = entry
         out["per_generator"] = per
+    return out
+
+
+def against_reals(
+    y: np.ndarray, p: np.ndarray, threshold: float, group: np.ndarray, reals: np.ndarray
+) -> dict[str, Any]:
+    """One group of AI images (a generator, a family, a kind of fake: the mask ``group``)
+    against the real images ``reals`` of the same scored set: how many of each, the share
+    of the group detected at ``threshold``, and the ROC-AUC and AP of the group against
+    those reals (absent without reals; only ``n`` and ``n_real`` for an empty group)."""
+    from sklearn import metrics as skm
+
+    n = int(group.sum())
+    out: dict[str, Any] = {"n": n, "n_real": int(reals.sum())}
+    if n == 0:
+        return out
+    out["detection_rate"] = float((p[group] >= threshold).mean())
+    if reals.any():
+        sel = group | reals
+        out["roc_auc"] = float(skm.roc_auc_score(y[sel], p[sel]))
+        out["average_precision"] = float(skm.average_precision_score(y[sel], p[sel]))
     return out
 
 

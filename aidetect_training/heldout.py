@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from aidetect.datasets import Sample, list_samples
+from aidetect.evaluation import against_reals
 from aidetect_training.experiments.shared import fingerprint, kind_of, num
 
 
@@ -154,23 +155,6 @@ def score_cached(detector, name: str, samples: Sequence[Sample], cache: Path) ->
     return scores
 
 
-def family_metrics(
-    y: np.ndarray, p: np.ndarray, threshold: float, fam_mask: np.ndarray, real_mask: np.ndarray
-) -> dict[str, Any]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    n = int(fam_mask.sum())
-    out: dict[str, Any] = {"n": n, "n_real": int(real_mask.sum())}
-    if n == 0:
-        return out
-    out["detection_rate"] = float((p[fam_mask] >= threshold).mean())
-    sel = fam_mask | real_mask
-    if real_mask.any():
-        out["roc_auc"] = float(roc_auc_score(y[sel], p[sel]))
-        out["average_precision"] = float(average_precision_score(y[sel], p[sel]))
-    return out
-
-
 def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) -> dict[str, Any]:
     meta = detector.registry.metadata(name).model_dump(mode="json")
     families = sorted({s.family or s.generator for s in samples if s.label == 1})
@@ -188,8 +172,8 @@ def evaluate_model(detector, name: str, samples: Sequence[Sample], out: Path) ->
     per: dict[str, Any] = {}
     for f in families:
         m = fam == f
-        row = family_metrics(y, p, threshold, m, reals)
-        row["photo"] = family_metrics(y, p, threshold, m & photo, reals)
+        row = against_reals(y, p, threshold, m, reals)
+        row["photo"] = against_reals(y, p, threshold, m & photo, reals)
         row["held_out"] = f not in trained
         row["kind"] = kind_of(f)
         row["scored"] = "every split (never trained on)" if f not in trained else "test split"

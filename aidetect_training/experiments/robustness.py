@@ -71,7 +71,7 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
         base_kind = (per.get("original") or {}).get("by_kind") or {}
         for row in per.values():
             for kind, k_row in row["by_kind"].items():
-                b, auc = (base_kind.get(kind) or {}).get("roc_auc"), k_row["roc_auc"]
+                b, auc = (base_kind.get(kind) or {}).get("roc_auc"), k_row.get("roc_auc")
                 k_row["auc_drop"] = None if b is None or auc is None else b - auc
         results[name] = {
             "fingerprint": fingerprint(detector, name),
@@ -101,39 +101,28 @@ def cmd_robustness(a: argparse.Namespace) -> dict[str, Any]:
 
 def by_kind(predictions: Path, threshold: float) -> dict[str, dict[str, Any]]:
     """Per kind of fake in a scored set (``text-to-image``, ``super-resolution``,
-    ``autoencoder``: ``kind_of`` each generator's family): how many, the
-    ROC-AUC of those fakes against every real image of the set, and the share detected
-    at ``threshold``. A model that never trained on a kind (patchnet and text-to-image)
-    is judged on unseen generators by its row."""
+    ``autoencoder``: ``kind_of`` each generator's family), that kind against every real
+    image of the set (``aidetect.evaluation.against_reals``). A model that never trained
+    on a kind (patchnet and text-to-image) is judged on unseen generators by its row."""
     import csv
 
     import numpy as np
-    from sklearn.metrics import roc_auc_score
 
     from aidetect.datasets import family_of
+    from aidetect.evaluation import against_reals
 
     with open(predictions, newline="") as f:
         rows = [r for r in csv.DictReader(f) if not r.get("error")]
-    reals = [float(r["ai_probability"]) for r in rows if r["label"] == "0"]
-    kinds: dict[str, list[float]] = {}
-    for r in rows:
-        if r["label"] == "1":
-            kind = kind_of(family_of(r["generator"])).split(" ")[0]
-            kinds.setdefault(kind, []).append(float(r["ai_probability"]))
-    out = {}
-    for kind, scores in sorted(kinds.items()):
-        auc = (
-            float(roc_auc_score([0] * len(reals) + [1] * len(scores), reals + scores))
-            if reals
-            else None
-        )
-        out[kind] = {
-            "n": len(scores),
-            "n_real": len(reals),
-            "roc_auc": auc,
-            "detection_rate": float(np.mean(np.asarray(scores) >= threshold)),
-        }
-    return out
+    y = np.array([int(r["label"]) for r in rows])
+    p = np.array([float(r["ai_probability"]) for r in rows])
+    kind = np.array(
+        [
+            kind_of(family_of(r["generator"])).split(" ")[0] if r["label"] == "1" else ""
+            for r in rows
+        ],
+        dtype=object,
+    )
+    return {k: against_reals(y, p, threshold, kind == k, y == 0) for k in sorted(set(kind) - {""})}
 
 
 def _variant_rows(res: dict[str, Any], models: Sequence[str] | None):
@@ -157,7 +146,7 @@ def robustness_kind_table(
         k = (row.get("by_kind") or {}).get(kind)
         if k:
             lines.append(
-                f"| {name} | {v} | {k['n']} | {num(k['roc_auc'])} | "
+                f"| {name} | {v} | {k['n']} | {num(k.get('roc_auc'))} | "
                 f"{num(k['detection_rate'], 3)} | {num(k.get('auc_drop'))} |"
             )
     return "\n".join(lines) if len(lines) > 2 else ""
